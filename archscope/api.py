@@ -1,0 +1,55 @@
+"""The Python API: build a family's network, cost it, derive its formulas, check it.
+
+>>> import archscope
+>>> report = archscope.cost("ndnet", widths=(16, 32, 64), depths=(4, 12, 6), head="none")
+>>> report.total.cost.params, report.total.layers
+(387328, 45)
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import TYPE_CHECKING, Any
+
+import sympy
+
+from archscope.costs import CostReport, analyze
+from archscope.families import get_family
+from archscope.graph import Network
+from archscope.symbolic import all_formulas
+
+if TYPE_CHECKING:
+    from archscope.check import ToolCheck
+
+
+def resolve_config(family: str, **hyper: Any) -> dict[str, Any]:
+    """The family's full configuration: ``hyper`` over the build function's defaults."""
+    build = get_family(family).build
+    parameters = inspect.signature(build).parameters
+    unknown = sorted(set(hyper) - set(parameters))
+    if unknown:
+        raise TypeError(f"{family} has no hyper-parameter(s) {', '.join(unknown)}; it takes {', '.join(parameters)}")
+    return {name: hyper.get(name, p.default) for name, p in parameters.items()}
+
+
+def build(family: str, **hyper: Any) -> Network:
+    """The network of ``family`` with the given hyper-parameters (others at defaults)."""
+    return get_family(family).build(**hyper)
+
+
+def cost(family: str | Network, *, elem_bytes: int = 4, **hyper: Any) -> CostReport:
+    """Cost report of a family configuration or of a built network."""
+    network = family if isinstance(family, Network) else build(family, **hyper)
+    return analyze(network, elem_bytes=elem_bytes)
+
+
+def formulas(family: str, *, elem_bytes: int = 4, **hyper: Any) -> dict[str, sympy.Expr]:
+    """Closed forms of the family (its own, e.g. per block, and the whole network's)."""
+    return all_formulas(get_family(family), resolve_config(family, **hyper), elem_bytes=elem_bytes)
+
+
+def check(report: CostReport) -> dict[str, "ToolCheck"]:
+    """Cross-check a report's counts against fvcore, ptflops and torch."""
+    from archscope.check import cross_check  # imports torch, fvcore and ptflops
+
+    return cross_check(report)

@@ -1,0 +1,106 @@
+"""``archscope cost FAMILY [hyper-parameters]``: params, MACs, memory traffic and layers."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from archscope import api
+from archscope.cli.errors import domain_errors
+from archscope.cli.options import common_option, family_command, parse_number, parsed
+from archscope.cli.render import (
+    OutputFormat,
+    blocks_csv,
+    blocks_table,
+    op_class_table,
+    print_checks,
+    print_formulas,
+    to_json,
+)
+from archscope.families import FAMILIES, Family
+from archscope.families.base import Resolution
+
+COMMON = [
+    common_option(
+        "output_format",
+        Annotated[OutputFormat, typer.Option("--format", help="table (rich), json (one object) or csv (per block)")],
+        OutputFormat.TABLE,
+    ),
+    common_option(
+        "check",
+        Annotated[bool, typer.Option("--check", help="cross-check against fvcore, ptflops and torch")],
+        False,
+    ),
+    common_option(
+        "symbolic",
+        Annotated[bool, typer.Option("--symbolic", help="add closed-form formulas derived from the graph")],
+        False,
+    ),
+    common_option(
+        "elem_bytes",
+        Annotated[str, typer.Option("--elem-bytes", metavar="INT", help="bytes per activation/weight element (2 for fp16)")],
+        "4",
+    ),
+]
+
+
+def describe(family: Family, hyper: dict[str, Any]) -> str:
+    shown = []
+    for name, value in hyper.items():
+        if isinstance(value, tuple) and not isinstance(value, Resolution):
+            value = ",".join(map(str, value))
+        shown.append(f"{name}={getattr(value, 'value', value)}")
+    return f"{family.name}  " + " ".join(shown)
+
+
+def run_cost(
+    family: Family,
+    hyper: dict[str, Any],
+    *,
+    output_format: OutputFormat,
+    check: bool,
+    symbolic: bool,
+    elem_bytes: str,
+) -> None:
+    elem_bytes = parsed("--elem-bytes", lambda text: parse_number(text, int, 1), elem_bytes)
+    config = api.resolve_config(family.name, **hyper)
+    with domain_errors():
+        report = api.cost(family.name, elem_bytes=elem_bytes, **config)
+    err = Console(stderr=True)
+    checks = None
+    if check:
+        with err.status("cross-checking with fvcore, ptflops and torch (runs the network once per tool)..."):
+            checks = api.check(report)
+    formulas = api.formulas(family.name, elem_bytes=elem_bytes, **config) if symbolic else None
+
+    if output_format is OutputFormat.JSON:
+        payload: dict[str, Any] = {"family": family.name, "config": config, **report.summary()}
+        if checks is not None:
+            payload["check"] = {name: c.as_dict() for name, c in checks.items()}
+        if formulas is not None:
+            payload["formulas"] = formulas
+        sys.stdout.write(to_json(payload) + "\n")
+        return
+    if output_format is OutputFormat.CSV:
+        sys.stdout.write(blocks_csv(report))
+        return
+    console = Console()
+    console.print(blocks_table(report, describe(family, config)))
+    console.print(op_class_table(report))
+    if checks is not None:
+        print_checks(console, checks)
+    if formulas is not None:
+        print_formulas(console, formulas)
+
+
+app = typer.Typer(
+    help="Params, MACs, memory traffic and layers of a network, per block and in total.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+
+for _family in FAMILIES.values():
+    app.command(name=_family.name, help=_family.summary)(family_command(_family, run_cost, COMMON))

@@ -1,0 +1,127 @@
+"""Rendering of results for the terminal (rich tables), JSON and CSV."""
+
+from __future__ import annotations
+
+import io
+import json
+from enum import Enum, StrEnum
+from typing import TYPE_CHECKING, Any, Mapping
+
+import pandas as pd
+import sympy
+from rich.console import Console
+from rich.table import Table
+
+from archscope.costs import CostReport
+from archscope.families.base import Resolution
+
+if TYPE_CHECKING:
+    from archscope.check import ToolCheck
+
+
+class OutputFormat(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+    CSV = "csv"
+
+
+def jsonable(value: Any) -> Any:
+    """Plain JSON data: sympy expressions become strings sympy can parse back."""
+    if isinstance(value, Resolution):
+        return f"{value.height}x{value.width}"
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, sympy.Basic):
+        return int(value) if value.is_Integer else str(value)
+    return value
+
+
+def to_json(payload: Mapping[str, Any]) -> str:
+    return json.dumps(jsonable(payload), indent=2)
+
+
+_PREFIXES = ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "K"))
+
+
+def human(value: Any, unit: str = "") -> str:
+    """``3797483520`` -> ``3.8G`` (three significant digits); symbolic values as they are."""
+    if isinstance(value, sympy.Basic) and not value.is_number:
+        return str(value)
+    number = float(value)
+    for scale, prefix in _PREFIXES:
+        if abs(number) >= scale:
+            return f"{number / scale:.3g}{prefix}{unit}"
+    return f"{number:.0f}{unit}"
+
+
+def _shape(row: Mapping[str, Any]) -> str:
+    return "x".join(map(str, row.get("output_shape", []))) or "-"
+
+
+def blocks_table(report: CostReport, title: str) -> Table:
+    table = Table(title=title, title_justify="left")
+    for column in ("block", "output", "layers", "params", "BN params", "MACs", "read", "write"):
+        table.add_column(column, justify="left" if column in ("block", "output") else "right")
+    rows = [t.as_dict() for t in report.blocks]
+    total = report.total.as_dict()
+    for i, row in enumerate([*rows, total]):
+        table.add_row(
+            row["name"],
+            _shape(row),
+            str(row["layers"]),
+            human(row["params"]),
+            human(row["norm_params"]),
+            human(row["macs"]),
+            human(row["read_bytes"], "B"),
+            human(row["write_bytes"], "B"),
+            end_section=i == len(rows) - 1,
+            style="bold" if i == len(rows) else None,
+        )
+    return table
+
+
+def op_class_table(report: CostReport) -> Table:
+    table = Table(title="by op class", title_justify="left")
+    for column in ("op class", "params", "MACs", "other ops", "traffic", "traffic %"):
+        table.add_column(column, justify="left" if column == "op class" else "right")
+    traffic = report.total.traffic_bytes
+    for totals in report.op_classes:
+        table.add_row(
+            totals.name,
+            human(totals.cost.params + totals.cost.norm_params),
+            human(totals.cost.macs),
+            human(totals.cost.vector_ops),
+            human(totals.traffic_bytes, "B"),
+            f"{100 * totals.traffic_bytes / traffic:.1f}" if traffic else "-",
+        )
+    return table
+
+
+def print_checks(console: Console, checks: Mapping[str, "ToolCheck"]) -> None:
+    """The cross-check table, then what each tool counts."""
+    table = Table(title="cross-check (ours = archscope under the tool's conventions)", title_justify="left")
+    for column in ("tool", "theirs", "ours", "diff"):
+        table.add_column(column, justify="left" if column == "tool" else "right")
+    for name, check in checks.items():
+        style = "green" if check.diff == 0 else "yellow"
+        table.add_row(name, f"{check.theirs:,}", f"{check.ours:,}", f"[{style}]{check.diff:,}[/]")
+    console.print(table)
+    for name, check in checks.items():
+        console.print(f"  [bold]{name}[/]: {check.note}", highlight=False)
+
+
+def print_formulas(console: Console, formulas: Mapping[str, sympy.Expr]) -> None:
+    console.print("[bold]closed forms[/] (H×W: input size, or the block's map for block_*)")
+    for name, formula in formulas.items():
+        console.print(f"  {name} = {sympy.factor_terms(formula)}", soft_wrap=True)
+
+
+def blocks_csv(report: CostReport) -> str:
+    buffer = io.StringIO()
+    frame: pd.DataFrame = report.blocks_table()
+    frame.to_csv(buffer, index=False)
+    return buffer.getvalue()

@@ -1,0 +1,187 @@
+"""Cost analysis of a network: per op, per block, per op class and in total.
+
+One pass over the graph sums the ops' own cost formulas, weighted by each node's
+multiplicity. On a concrete network the sums are ints; on a symbolic one (sympy widths,
+depths or input size) the very same sums are closed-form expressions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, Iterable
+
+import pandas as pd
+
+from archscope.dims import Dim, is_symbolic
+from archscope.graph import Network
+from archscope.ops import COST_FIELDS, OpClass, OpCost, Shape
+
+
+@dataclass(frozen=True)
+class OpRecord:
+    """One node's costs (``cost`` is per application; ``total`` includes repeats)."""
+
+    node: str
+    block: str
+    kind: str
+    label: str
+    op_class: OpClass
+    shape: Shape
+    multiplicity: Dim
+    layers: int
+    cost: OpCost
+
+    @property
+    def total(self) -> OpCost:
+        return self.cost if self.multiplicity == 1 else self.cost.scaled(self.multiplicity)
+
+
+@dataclass(frozen=True)
+class Totals:
+    """Summed costs of a group of ops (a block, an op class or the whole network)."""
+
+    name: str
+    cost: OpCost
+    layers: Dim
+    shape: Shape | None = None
+
+    @property
+    def traffic_bytes(self) -> Dim:
+        return self.cost.read_bytes + self.cost.write_bytes
+
+    @property
+    def all_params(self) -> Dim:
+        """Every learnable parameter, as torch counts them."""
+        return self.cost.params + self.cost.norm_params
+
+    def as_dict(self) -> dict[str, Any]:
+        row: dict[str, Any] = {"name": self.name}
+        if self.shape is not None:
+            row["output_shape"] = [self.shape.c, self.shape.h, self.shape.w]
+        row.update(self.cost.as_dict())
+        row["traffic_bytes"] = self.traffic_bytes
+        row["layers"] = self.layers
+        return row
+
+
+def _sum(records: Iterable[OpRecord], name: str, shape: Shape | None = None) -> Totals:
+    cost, layers = OpCost(), 0
+    for record in records:
+        cost = cost + record.total
+        layers = layers + record.layers * record.multiplicity
+    return Totals(name=name, cost=cost, layers=layers, shape=shape)
+
+
+@dataclass(frozen=True)
+class CostReport:
+    """Costs of every op of a network, with per-block, per-class and total roll-ups."""
+
+    network: Network
+    records: tuple[OpRecord, ...]
+    elem_bytes: int
+
+    @property
+    def symbolic(self) -> bool:
+        return any(is_symbolic(*r.total.values()) for r in self.records)
+
+    @cached_property
+    def total(self) -> Totals:
+        return _sum(self.records, "total", self.network.output_shape)
+
+    @cached_property
+    def blocks(self) -> list[Totals]:
+        """One ``Totals`` per block, in network order (the input block is left out)."""
+        result = []
+        for block in self.network.blocks():
+            members = [r for r in self.records if r.block == block]
+            if all(r.op_class is OpClass.INPUT for r in members):
+                continue
+            result.append(_sum(members, block, members[-1].shape))
+        return result
+
+    @cached_property
+    def op_classes(self) -> list[Totals]:
+        """One ``Totals`` per op class present, in ``OpClass`` order."""
+        return [
+            _sum((r for r in self.records if r.op_class is cls), str(cls))
+            for cls in OpClass
+            if cls is not OpClass.INPUT and any(r.op_class is cls for r in self.records)
+        ]
+
+    @cached_property
+    def train_activation_bytes(self) -> Dim:
+        """Bytes autograd keeps for backward, each saved tensor counted once."""
+        net, kept, aux = self.network, {}, 0
+        for record in self.records:
+            op = net.op(record.node)
+            sources = net.sources(record.node)
+            shapes = [net.shape(s) for s in sources]
+            for saved in op.saved(shapes, record.shape, elem_bytes=self.elem_bytes):
+                if saved.tensor == "aux":
+                    aux = aux + saved.nbytes * record.multiplicity
+                    continue
+                owner = record.node if saved.tensor == "output" else sources[saved.index]
+                kept[owner] = saved.nbytes * net.multiplicity(owner)
+        return sum(kept.values(), 0) + aux
+
+    def summary(self) -> dict[str, Any]:
+        """Totals, blocks and op classes as plain data (ints for a concrete network)."""
+        total = self.total.as_dict()
+        del total["name"]
+        return {
+            **total,
+            "train_activation_bytes": self.train_activation_bytes,
+            "blocks": [t.as_dict() for t in self.blocks],
+            "op_classes": [t.as_dict() for t in self.op_classes],
+        }
+
+    def ops_table(self) -> pd.DataFrame:
+        """One row per op node (concrete networks)."""
+        rows = [
+            {
+                "node": r.node,
+                "block": r.block,
+                "op": r.label,
+                "op_class": str(r.op_class),
+                "output_shape": str(r.shape),
+                "repeats": r.multiplicity,
+                **r.total.as_dict(),
+                "layers": r.layers * r.multiplicity,
+            }
+            for r in self.records
+            if r.op_class is not OpClass.INPUT
+        ]
+        return pd.DataFrame(rows)
+
+    def blocks_table(self) -> pd.DataFrame:
+        """One row per block plus a ``total`` row."""
+        rows = [t.as_dict() for t in [*self.blocks, self.total]]
+        frame = pd.DataFrame(rows)
+        frame["output_shape"] = ["x".join(map(str, s)) for s in frame["output_shape"]]
+        return frame.rename(columns={"name": "block"})
+
+
+def analyze(network: Network, *, elem_bytes: int = 4) -> CostReport:
+    """Cost every node of ``network`` (activations of ``elem_bytes`` bytes each)."""
+    records = []
+    for node in network.nodes():
+        op, shape = network.op(node), network.shape(node)
+        inputs = network.input_shapes(node)
+        records.append(
+            OpRecord(
+                node=node,
+                block=network.block(node),
+                kind=op.kind,
+                label=op.label(),
+                op_class=op.op_class(inputs),
+                shape=shape,
+                multiplicity=network.multiplicity(node),
+                layers=network.layers(node),
+                cost=op.cost(inputs, shape, elem_bytes=elem_bytes),
+            )
+        )
+    return CostReport(network=network, records=tuple(records), elem_bytes=elem_bytes)
+
+
+__all__ = ["COST_FIELDS", "CostReport", "OpRecord", "Totals", "analyze"]

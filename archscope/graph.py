@@ -1,0 +1,181 @@
+"""Networks as graphs of ops.
+
+A ``Network`` is a networkx DiGraph whose nodes are op applications with inferred output
+shapes, each in a named block (stem, block1, ...). Families build networks with a
+``GraphBuilder``; costs, formulas and torch modules are all derived from the one graph.
+
+Repeated layers: ``GraphBuilder.repeat(count, layer, x)`` unrolls ``count`` copies when
+``count`` is an int. When ``count`` is a sympy symbol it adds one copy whose nodes carry
+``multiplicity = count`` (a *folded* graph): costs are then closed forms in the depth.
+Folded graphs are for analysis only; they cannot become torch modules.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator, Mapping, Sequence
+
+import networkx as nx
+
+from archscope.dims import Dim, ShapeError, is_symbolic
+from archscope.ops import Input, Op, Shape
+
+
+@dataclass(frozen=True)
+class Network:
+    """A built network: the graph plus its inputs, outputs and the configuration it came from."""
+
+    name: str
+    graph: nx.DiGraph
+    inputs: tuple[str, ...]
+    outputs: tuple[str, ...]
+    config: Mapping[str, Any] = field(default_factory=dict)
+
+    def op(self, node: str) -> Op:
+        return self.graph.nodes[node]["op"]
+
+    def shape(self, node: str) -> Shape:
+        return self.graph.nodes[node]["shape"]
+
+    def block(self, node: str) -> str:
+        return self.graph.nodes[node]["block"]
+
+    def multiplicity(self, node: str) -> Dim:
+        return self.graph.nodes[node]["multiplicity"]
+
+    def layers(self, node: str) -> int:
+        return self.graph.nodes[node]["layers"]
+
+    def sources(self, node: str) -> list[str]:
+        """The node's input nodes, in argument order."""
+        edges = sorted(self.graph.in_edges(node, data="index"), key=lambda edge: edge[2])
+        return [src for src, _, _ in edges]
+
+    def input_shapes(self, node: str) -> list[Shape]:
+        return [self.shape(src) for src in self.sources(node)]
+
+    def nodes(self) -> list[str]:
+        """Nodes in the order they were added (a topological order)."""
+        return list(self.graph.nodes)
+
+    def blocks(self) -> list[str]:
+        """Block names in order of first appearance."""
+        return list(dict.fromkeys(self.block(n) for n in self.graph.nodes))
+
+    @property
+    def folded(self) -> bool:
+        """True if some nodes stand for a symbolic number of repeats."""
+        return any(m != 1 for _, m in self.graph.nodes(data="multiplicity"))
+
+    @property
+    def output_shape(self) -> Shape:
+        return self.shape(self.outputs[0])
+
+
+class GraphBuilder:
+    """Builds a ``Network`` op by op, inferring shapes as it goes.
+
+    >>> from archscope.ops import Conv2d
+    >>> b = GraphBuilder("tiny")
+    >>> x = b.input(Shape(1, 3, 32, 32))
+    >>> with b.block("stem"):
+    ...     x = b.add(Conv2d(out_channels=8, stride=2), x, name="conv", layers=1)
+    >>> b.build().output_shape
+    Shape(n=1, c=8, h=16, w=16)
+    """
+
+    def __init__(self, name: str, *, config: Mapping[str, Any] | None = None) -> None:
+        self._name = name
+        self._config = dict(config or {})
+        self._graph = nx.DiGraph()
+        self._inputs: list[str] = []
+        self._block = "network"
+        self._scope: list[str] = []
+        self._multiplicity: Dim = 1
+
+    def input(self, shape: Shape, *, name: str = "input") -> str:
+        with self.block("input"):
+            node = self.add(Input(shape=shape), name=name)
+        self._inputs.append(node)
+        return node
+
+    @contextmanager
+    def block(self, name: str) -> Iterator[None]:
+        """Nodes added inside belong to block ``name``; their names start with it."""
+        saved = self._block, self._scope
+        self._block, self._scope = name, [name]
+        try:
+            yield
+        finally:
+            self._block, self._scope = saved
+
+    @contextmanager
+    def scope(self, name: str) -> Iterator[None]:
+        """A name prefix for the nodes added inside (``block1.layer0.dw1``)."""
+        self._scope.append(name)
+        try:
+            yield
+        finally:
+            self._scope.pop()
+
+    def shape(self, node: str) -> Shape:
+        return self._graph.nodes[node]["shape"]
+
+    def add(self, op: Op, *sources: str, name: str, layers: int = 0) -> str:
+        """Apply ``op`` to the outputs of ``sources``; returns the new node's id.
+
+        ``layers`` is the node's contribution to the network's depth as its paper counts
+        it (for NDNet, 1 per separable convolution).
+        """
+        node = ".".join([*self._scope, name])
+        if node in self._graph:
+            raise ValueError(f"duplicate node name {node!r}")
+        shapes = [self.shape(src) for src in sources]
+        try:
+            shape = op.output_shape(shapes)
+        except ShapeError as error:
+            raise ShapeError(f"{node}: {error}") from None
+        self._graph.add_node(
+            node, op=op, shape=shape, block=self._block, multiplicity=self._multiplicity, layers=layers
+        )
+        for index, src in enumerate(sources):
+            self._graph.add_edge(src, node, index=index)
+        return node
+
+    def repeat(self, count: Dim, layer: Callable[[str], str], x: str, *, name: str = "layer", start: int = 0) -> str:
+        """Apply ``layer`` ``count`` times in sequence, each in scope ``{name}{i}`` with
+        i counted from ``start``.
+
+        A symbolic ``count`` adds one copy standing for all of them; the layer must then
+        keep its input's shape.
+        """
+        if not is_symbolic(count):
+            if int(count) < 0:
+                raise ValueError(f"repeat count must be non-negative, got {count}")
+            for i in range(start, start + int(count)):
+                with self.scope(f"{name}{i}"):
+                    x = layer(x)
+            return x
+        outer = self._multiplicity
+        self._multiplicity = outer * count
+        try:
+            with self.scope(f"{name}*"):
+                y = layer(x)
+        finally:
+            self._multiplicity = outer
+        if self.shape(y) != self.shape(x):
+            raise ShapeError(f"a folded repeat must keep its shape: {self.shape(x)} -> {self.shape(y)}")
+        return y
+
+    def build(self, outputs: Sequence[str] | None = None) -> Network:
+        """The finished network; outputs default to the nodes nothing consumes."""
+        if outputs is None:
+            outputs = [n for n in self._graph.nodes if self._graph.out_degree(n) == 0]
+        return Network(
+            name=self._name,
+            graph=self._graph,
+            inputs=tuple(self._inputs),
+            outputs=tuple(outputs),
+            config=self._config,
+        )

@@ -1,0 +1,108 @@
+"""Max, average and adaptive (global) pooling."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+from archscope.dims import ShapeError, is_symbolic
+from archscope.ops.base import Counts, Op, OpClass, Saved, Shape, check_positive, pair, register_op, window_out
+
+
+@dataclass(frozen=True, kw_only=True)
+class _WindowPool(Op):
+    kernel_size: tuple[int, int] | int = 2
+    stride: tuple[int, int] | int | None = None
+    padding: tuple[int, int] | int = 0
+    ceil_mode: bool = False
+
+    def __post_init__(self) -> None:
+        kernel = pair(self.kernel_size)
+        object.__setattr__(self, "kernel_size", kernel)
+        object.__setattr__(self, "stride", pair(self.stride if self.stride is not None else kernel))
+        object.__setattr__(self, "padding", pair(self.padding))
+        if min(kernel) < 1 or min(self.stride) < 1 or min(self.padding) < 0:
+            raise ValueError(f"{self.kind}: bad window {kernel}/{self.stride} pad {self.padding}")
+        if any(2 * p > k for p, k in zip(self.padding, kernel)):
+            raise ValueError(f"{self.kind}: padding {self.padding} exceeds half the kernel {kernel}")
+
+    def label(self) -> str:
+        kh, kw = self.kernel_size
+        return f"{self.kind}{kh}x{kw}/{self.stride[0]}"
+
+    def op_class(self, inputs: Sequence[Shape]) -> OpClass:
+        return OpClass.POOLING
+
+    def output_shape(self, inputs: Sequence[Shape]) -> Shape:
+        self.check_arity(inputs)
+        x = inputs[0]
+        h, w = (
+            window_out(size, kernel=k, stride=s, padding=p, ceil_mode=self.ceil_mode)
+            for size, k, s, p in zip((x.h, x.w), self.kernel_size, self.stride, self.padding)
+        )
+        return check_positive(Shape(x.n, x.c, h, w), self.label())
+
+    def counts(self, inputs: Sequence[Shape], output: Shape) -> Counts:
+        return Counts(vector_ops=output.numel * self.kernel_size[0] * self.kernel_size[1])
+
+
+@register_op
+@dataclass(frozen=True, kw_only=True)
+class MaxPool2d(_WindowPool):
+    """Max pooling: one comparison per window element; backward keeps the input and the
+    argmax indices (int64)."""
+
+    kind = "maxpool"
+
+    def saved(self, inputs: Sequence[Shape], output: Shape, *, elem_bytes: int = 4) -> tuple[Saved, ...]:
+        return (Saved("input", 0, inputs[0].numel * elem_bytes), Saved("aux", 0, output.numel * 8))
+
+
+@register_op
+@dataclass(frozen=True, kw_only=True)
+class AvgPool2d(_WindowPool):
+    """Average pooling (zero padding counted in the average, torch's default)."""
+
+    kind = "avgpool"
+
+    def saved(self, inputs: Sequence[Shape], output: Shape, *, elem_bytes: int = 4) -> tuple[Saved, ...]:
+        return (Saved("input", 0, inputs[0].numel * elem_bytes),)
+
+
+@register_op
+@dataclass(frozen=True, kw_only=True)
+class AdaptiveAvgPool2d(Op):
+    """Adaptive average pooling to a fixed ``output_size``; 1 is global pooling. Every
+    input element is added once."""
+
+    kind = "adaptive_avgpool"
+    output_size: tuple[int, int] | int = 1
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "output_size", pair(self.output_size))
+        if min(self.output_size) < 1:
+            raise ValueError(f"adaptive_avgpool: output_size must be positive, got {self.output_size}")
+
+    def label(self) -> str:
+        oh, ow = self.output_size
+        return "global_avgpool" if (oh, ow) == (1, 1) else f"adaptive_avgpool{oh}x{ow}"
+
+    def op_class(self, inputs: Sequence[Shape]) -> OpClass:
+        return OpClass.POOLING
+
+    def output_shape(self, inputs: Sequence[Shape]) -> Shape:
+        self.check_arity(inputs)
+        x = inputs[0]
+        for size, target in zip((x.h, x.w), self.output_size):
+            if not is_symbolic(size) and size < target:
+                raise ShapeError(f"{self.label()}: input {x} is smaller than the output size")
+        oh, ow = self.output_size
+        return Shape(x.n, x.c, oh, ow)
+
+    def counts(self, inputs: Sequence[Shape], output: Shape) -> Counts:
+        return Counts(vector_ops=inputs[0].numel)
+
+    def saved(self, inputs: Sequence[Shape], output: Shape, *, elem_bytes: int = 4) -> tuple[Saved, ...]:
+        return (Saved("input", 0, inputs[0].numel * elem_bytes),)
+
+
