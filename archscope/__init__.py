@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from archscope.api import build, check, cost, formulas, resolve_config
+from archscope.api import build, check, cost, formulas, from_module, latency, resolve_config
 from archscope.costs import CostReport, analyze
 from archscope.graph import GraphBuilder, Network
 
@@ -17,6 +17,8 @@ __all__ = [
     "check",
     "cost",
     "formulas",
+    "from_module",
+    "latency",
     "resolve_config",
     "to_torch",
 ]

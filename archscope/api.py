@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 import inspect
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Sequence
 
 import sympy
 
@@ -19,7 +19,11 @@ from archscope.graph import Network
 from archscope.symbolic import all_formulas
 
 if TYPE_CHECKING:
+    import torch
+
     from archscope.check import ToolCheck
+    from archscope.latency.model import LatencyPrediction
+    from archscope.latency.profile import DeviceProfile
 
 
 def resolve_config(family: str, **hyper: Any) -> dict[str, Any]:
@@ -48,8 +52,27 @@ def formulas(family: str, *, elem_bytes: int = 4, **hyper: Any) -> dict[str, sym
     return all_formulas(get_family(family), resolve_config(family, **hyper), elem_bytes=elem_bytes)
 
 
-def check(report: CostReport) -> dict[str, "ToolCheck"]:
-    """Cross-check a report's counts against fvcore, ptflops and torch."""
+def check(report: CostReport, *, model: "torch.nn.Module | None" = None) -> dict[str, "ToolCheck"]:
+    """Cross-check a report's counts against fvcore, ptflops and torch (running ``model``,
+    the module an imported network came from, if given)."""
     from archscope.check import cross_check  # imports torch, fvcore and ptflops
 
-    return cross_check(report)
+    return cross_check(report, model=model)
+
+
+def from_module(module: "torch.nn.Module", input_shape: Sequence[int]) -> Network:
+    """The network of any ``nn.Module`` on an input of ``input_shape`` (N, C, H, W),
+    traced with torch.fx; ``cost(network)`` then gives its report, whose
+    ``unknown_ops`` lists the calls archscope has no formula for."""
+    from archscope.fx_import import from_module as trace_module  # imports torch
+
+    return trace_module(module, input_shape)
+
+
+def latency(report: CostReport, device: "str | DeviceProfile") -> "LatencyPrediction":
+    """Predicted latency of a costed network on a device profile (name, path or profile)."""
+    from archscope.latency.model import predict
+    from archscope.latency.profile import DeviceProfile, load_profile
+
+    profile = device if isinstance(device, DeviceProfile) else load_profile(device)
+    return predict(report, profile)

@@ -18,11 +18,21 @@ conventions are small tables below, one entry per op kind:
 - ptflops, ``aten`` backend: aten.convolution and aten.addmm/mm: conv and linear MACs
   plus bias adds.
 - torch: ``sum(p.numel())`` counts ``params + norm_params``.
+
+Measured for the ops ENet, VNet and ICNet added (torch 2.13, fvcore 0.1.5, ptflops
+0.7.5): no tool counts max-unpooling, dropout, channel slices or channel padding;
+fvcore lists ``max_pool2d_with_indices``, ``max_unpool2d``, ``feature_dropout``
+(``Dropout2d`` traced in eval mode still records it) and ``pad`` as skipped and ignores
+plain dropout and slices; ptflops' ``pytorch`` backend counts a max-pool returning
+indices like any max-pool (twice). A layer whose weights are shared (called twice)
+is counted at every call by all three tools and its parameters once by torch, as
+archscope does.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import warnings
 from collections import Counter
@@ -129,7 +139,7 @@ def _fvcore(report: CostReport, model: torch.nn.Module, inputs: tuple) -> ToolCh
     note = (
         "fvcore counts one multiply-add as one flop: conv and linear MACs (bias ignored), batch_norm "
         "2/element, upsample_bilinear2d 4/output element, adaptive_avg_pool2d 1/input element; "
-        f"it skips: {skipped or 'nothing'}"
+        f"it skips: {skipped or 'nothing'}; a layer called twice (shared weights) counts twice"
     )
     by_op = {k: {"theirs": theirs.get(k, 0), "ours": ours.get(k, 0)} for k in sorted(set(theirs) | set(ours))}
     return ToolCheck(theirs=sum(theirs.values()), ours=sum(ours.values()), note=note, by_operator=by_op)
@@ -157,7 +167,9 @@ def _ptflops(report: CostReport, model: torch.nn.Module, inputs: tuple, backend:
             "ptflops pytorch backend: conv/linear MACs + bias adds, batch_norm 2/element, relu, prelu "
             "and pooling counted twice (module hook + functional patch), upsample 1/output element by "
             "F.interpolate plus 1/output element of the first image by its module hook; residual adds "
-            "written as '+', concat and sigmoid are not counted"
+            "written as '+', concat, sigmoid, max-unpool, dropout, slices and pads are not counted. Ours "
+            "assumes activations and pooling are called as modules, as archscope's torch modules do; "
+            "in an imported module a functional call (F.relu) is counted once"
         )
     else:
         ours = _ours(report, _ptflops_aten_counts)
@@ -176,15 +188,24 @@ def _torch_params(report: CostReport, model: torch.nn.Module) -> ToolCheck:
     return ToolCheck(theirs=theirs, ours=int(cost.params + cost.norm_params), note=note)
 
 
-def cross_check(report: CostReport) -> dict[str, ToolCheck]:
-    """Count ``report``'s network with fvcore, ptflops (both backends) and torch."""
+def cross_check(report: CostReport, *, model: torch.nn.Module | None = None) -> dict[str, ToolCheck]:
+    """Count ``report``'s network with fvcore, ptflops (both backends) and torch.
+
+    The tools run ``model`` if given (the user's module an imported network was traced
+    from), else the torch module archscope builds from the graph.
+    """
     network: Network = report.network
-    model = to_torch(network).eval()
+    model = (model if model is not None else to_torch(network)).eval()
     inputs = example_inputs(network)
     with torch.no_grad():
-        return {
+        checks = {
             "fvcore": _fvcore(report, model, inputs),
             "ptflops_pytorch": _ptflops(report, model, inputs, "pytorch"),
             "ptflops_aten": _ptflops(report, model, inputs, "aten"),
             "torch_params": _torch_params(report, model),
         }
+    if report.unknown_ops:
+        left_out = ", ".join(f"{name} x{count}" for name, count in report.unknown_ops.items())
+        suffix = f"; ours leaves out the ops archscope has no formula for: {left_out}"
+        checks = {name: dataclasses.replace(c, note=c.note + suffix) for name, c in checks.items()}
+    return checks

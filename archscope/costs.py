@@ -3,10 +3,17 @@
 One pass over the graph sums the ops' own cost formulas, weighted by each node's
 multiplicity. On a concrete network the sums are ints; on a symbolic one (sympy widths,
 depths or input size) the very same sums are closed-form expressions.
+
+A node that reuses another node's weights (``GraphBuilder.add(..., shares=...)``) counts
+its MACs, arithmetic and traffic (it reads the shared weights again) but not the
+parameters, which its owner already counts. Ops archscope has no formula for (met when
+importing a torch module) cost nothing and are listed by ``CostReport.unknown_ops``.
 """
 
 from __future__ import annotations
 
+import dataclasses
+from collections import Counter
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Iterable
@@ -110,6 +117,13 @@ class CostReport:
         ]
 
     @cached_property
+    def unknown_ops(self) -> dict[str, int]:
+        """Ops left out of every total because archscope has no cost formula for them:
+        name -> number of applications."""
+        counts = Counter(self.network.op(r.node).target for r in self.records if r.kind == "unknown")
+        return dict(sorted(counts.items()))
+
+    @cached_property
     def train_activation_bytes(self) -> Dim:
         """Bytes autograd keeps for backward, each saved tensor counted once."""
         net, kept, aux = self.network, {}, 0
@@ -132,6 +146,7 @@ class CostReport:
         return {
             **total,
             "train_activation_bytes": self.train_activation_bytes,
+            "unknown_ops": self.unknown_ops,
             "blocks": [t.as_dict() for t in self.blocks],
             "op_classes": [t.as_dict() for t in self.op_classes],
         }
@@ -168,6 +183,9 @@ def analyze(network: Network, *, elem_bytes: int = 4) -> CostReport:
     for node in network.nodes():
         op, shape = network.op(node), network.shape(node)
         inputs = network.input_shapes(node)
+        cost = op.cost(inputs, shape, elem_bytes=elem_bytes)
+        if network.shares(node) is not None:
+            cost = dataclasses.replace(cost, params=0, norm_params=0)  # counted at the owner
         records.append(
             OpRecord(
                 node=node,
@@ -178,7 +196,7 @@ def analyze(network: Network, *, elem_bytes: int = 4) -> CostReport:
                 shape=shape,
                 multiplicity=network.multiplicity(node),
                 layers=network.layers(node),
-                cost=op.cost(inputs, shape, elem_bytes=elem_bytes),
+                cost=cost,
             )
         )
     return CostReport(network=network, records=tuple(records), elem_bytes=elem_bytes)

@@ -8,13 +8,22 @@ Repeated layers: ``GraphBuilder.repeat(count, layer, x)`` unrolls ``count`` copi
 ``count`` is an int. When ``count`` is a sympy symbol it adds one copy whose nodes carry
 ``multiplicity = count`` (a *folded* graph): costs are then closed forms in the depth.
 Folded graphs are for analysis only; they cannot become torch modules.
+
+Several outputs: an op with more than one output (a max-pool that also returns its
+argmax indices) is one node; a consumer names the output it takes with ``Port(node, i)``
+(a plain node id means output 0). Every output has the node's shape.
+
+Shared weights: ``GraphBuilder.add(..., shares=owner)`` applies the weights of node
+``owner`` again (ICNet runs its 1/4- and 1/2-resolution paths through the same layers).
+The node is a separate application (its MACs and traffic count), but its parameters
+are the owner's: costs count them once and the torch module calls the owner's layer.
 """
 
 from __future__ import annotations
 
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, NamedTuple, Sequence
 
 import networkx as nx
 
@@ -22,12 +31,19 @@ from archscope.dims import Dim, ShapeError, is_symbolic
 from archscope.ops import Input, Op, Shape
 
 
+class Port(NamedTuple):
+    """Output ``index`` of ``node`` (0 is its main output)."""
+
+    node: str
+    index: int
+
+
 @dataclass(frozen=True)
 class Network:
     """A built network: the graph plus its inputs, outputs and the configuration it came from."""
 
     name: str
-    graph: nx.DiGraph
+    graph: nx.MultiDiGraph
     inputs: tuple[str, ...]
     outputs: tuple[str, ...]
     config: Mapping[str, Any] = field(default_factory=dict)
@@ -48,9 +64,17 @@ class Network:
         return self.graph.nodes[node]["layers"]
 
     def sources(self, node: str) -> list[str]:
-        """The node's input nodes, in argument order."""
-        edges = sorted(self.graph.in_edges(node, data="index"), key=lambda edge: edge[2])
-        return [src for src, _, _ in edges]
+        """The node's input nodes, in argument order (a node may appear twice: x + x)."""
+        return [port.node for port in self.ports(node)]
+
+    def ports(self, node: str) -> list[Port]:
+        """The node's inputs as (source node, output index), in argument order."""
+        edges = sorted(self.graph.in_edges(node, data=True), key=lambda edge: edge[2]["index"])
+        return [Port(src, data.get("port", 0)) for src, _, data in edges]
+
+    def shares(self, node: str) -> str | None:
+        """The node whose weights this node applies again, or ``None``."""
+        return self.graph.nodes[node].get("shares")
 
     def input_shapes(self, node: str) -> list[Shape]:
         return [self.shape(src) for src in self.sources(node)]
@@ -88,7 +112,7 @@ class GraphBuilder:
     def __init__(self, name: str, *, config: Mapping[str, Any] | None = None) -> None:
         self._name = name
         self._config = dict(config or {})
-        self._graph = nx.DiGraph()
+        self._graph = nx.MultiDiGraph()
         self._inputs: list[str] = []
         self._block = "network"
         self._scope: list[str] = []
@@ -122,26 +146,56 @@ class GraphBuilder:
     def shape(self, node: str) -> Shape:
         return self._graph.nodes[node]["shape"]
 
-    def add(self, op: Op, *sources: str, name: str, layers: int = 0) -> str:
+    def node_id(self, name: str) -> str:
+        """The id ``add(..., name=name)`` gives a node in the current block and scope."""
+        return ".".join([*self._scope, name])
+
+    def add(self, op: Op, *sources: str | Port, name: str, layers: int = 0, shares: str | None = None) -> str:
         """Apply ``op`` to the outputs of ``sources``; returns the new node's id.
 
         ``layers`` is the node's contribution to the network's depth as its paper counts
-        it (for NDNet, 1 per separable convolution).
+        it (for NDNet, 1 per separable convolution). ``shares`` names a node whose weights
+        this one reuses: same op, same input channels.
         """
-        node = ".".join([*self._scope, name])
+        node = self.node_id(name)
         if node in self._graph:
             raise ValueError(f"duplicate node name {node!r}")
-        shapes = [self.shape(src) for src in sources]
+        ports = [self._port(src) for src in sources]
+        shapes = [self.shape(port.node) for port in ports]
         try:
             shape = op.output_shape(shapes)
         except ShapeError as error:
             raise ShapeError(f"{node}: {error}") from None
-        self._graph.add_node(
-            node, op=op, shape=shape, block=self._block, multiplicity=self._multiplicity, layers=layers
+        attributes: dict[str, Any] = dict(
+            op=op, shape=shape, block=self._block, multiplicity=self._multiplicity, layers=layers
         )
-        for index, src in enumerate(sources):
-            self._graph.add_edge(src, node, index=index)
+        if shares is not None:
+            attributes["shares"] = self._owner(shares, op, shapes)
+        self._graph.add_node(node, **attributes)
+        for index, (src, port) in enumerate(ports):
+            self._graph.add_edge(src, node, index=index, port=port)
         return node
+
+    def _port(self, source: str | Port) -> Port:
+        port = source if isinstance(source, Port) else Port(source, 0)
+        if port.node not in self._graph:
+            raise ValueError(f"unknown source node {port.node!r}")
+        outputs = self._graph.nodes[port.node]["op"].output_count()
+        if not 0 <= port.index < outputs:
+            raise ValueError(f"{port.node} has {outputs} output(s); there is no output {port.index}")
+        return port
+
+    def _owner(self, shares: str, op: Op, shapes: list[Shape]) -> str:
+        """The node owning the weights ``shares`` names, checked to fit ``op``."""
+        if shares not in self._graph:
+            raise ValueError(f"shares: unknown node {shares!r}")
+        owner = self._graph.nodes[shares].get("shares") or shares
+        data = self._graph.nodes[owner]
+        owner_channels = [self.shape(src).c for src, _, _ in sorted(
+            self._graph.in_edges(owner, data="index"), key=lambda edge: edge[2])]
+        if data["op"] != op or owner_channels != [s.c for s in shapes]:
+            raise ShapeError(f"cannot share the weights of {owner} ({data['op'].label()}): different op or channels")
+        return owner
 
     def repeat(self, count: Dim, layer: Callable[[str], str], x: str, *, name: str = "layer", start: int = 0) -> str:
         """Apply ``layer`` ``count`` times in sequence, each in scope ``{name}{i}`` with

@@ -61,8 +61,9 @@ def substitute(formula: sympy.Expr, family: Family, config: Mapping[str, Any]) -
             continue
         if isinstance(symbol, tuple):
             values.update(zip(symbol, config[name]))
-        else:
-            values[symbol] = config[name]
+        else:  # a float (ICNet's kernel keep rate) as the exact decimal it was written as
+            value = config[name]
+            values[symbol] = sympy.Rational(str(value)) if isinstance(value, float) else value
     if "resolution" in config:
         values[H], values[W] = config["resolution"]
     return formula.subs(values)

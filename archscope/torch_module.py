@@ -5,6 +5,11 @@ from the op and its input shapes. ``GraphModule`` runs the layers in graph order
 frees every intermediate tensor after its last use, so inference memory matches a
 hand-written module's. Modules are named ``blocks.<block>.<node>`` so per-block counts
 of other tools line up with archscope's blocks.
+
+A node that shares another node's weights (ICNet) gets no layer of its own: it calls its
+owner's layer, so torch counts the parameters once, as archscope does, and fvcore and
+ptflops count the MACs of every call. A node with several outputs (a max-pool with
+indices) returns a tuple; each consumer takes the output its edge names.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import operator
 from typing import Callable, Sequence, TypeVar
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from archscope.dims import as_int
@@ -24,15 +30,19 @@ from archscope.ops import (
     Add,
     AvgPool2d,
     BatchNorm2d,
+    ChannelPad,
     ChannelShuffle,
     Concat,
     Conv2d,
     ConvTranspose2d,
+    Dropout,
     Input,
     Linear,
     MaxPool2d,
+    MaxUnpool2d,
     Op,
     Shape,
+    Slice,
     Upsample,
 )
 
@@ -76,6 +86,40 @@ class FlattenLinear(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.linear(x.flatten(1))[:, :, None, None]
+
+
+class ChannelSlice(nn.Module):
+    """``x[:, start:stop]``: a channel range (a view)."""
+
+    def __init__(self, start: int, stop: int) -> None:
+        super().__init__()
+        self.start, self.stop = start, stop
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x[:, self.start : self.stop]
+
+
+class PadChannels(nn.Module):
+    """Zero channels appended up to a width (ENet's downsampling shortcut)."""
+
+    def __init__(self, extra: int) -> None:
+        super().__init__()
+        self.extra = extra
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.pad(x, (0, 0, 0, 0, 0, self.extra))
+
+
+class Unpool(nn.Module):
+    """Max-unpooling with a fixed output size (``nn.MaxUnpool2d`` without one cannot be
+    traced by torch.jit, which fvcore uses)."""
+
+    def __init__(self, op: MaxUnpool2d, size: tuple[int, int]) -> None:
+        super().__init__()
+        self.kernel_size, self.stride, self.padding, self.size = op.kernel_size, op.stride, op.padding, size
+
+    def forward(self, x: torch.Tensor, indices: torch.Tensor) -> torch.Tensor:
+        return F.max_unpool2d(x, indices, self.kernel_size, self.stride, self.padding, output_size=self.size)
 
 
 def _conv_args(op: Conv2d | ConvTranspose2d, x: Shape) -> dict:
@@ -128,7 +172,28 @@ def _activation(op: Activation, shapes: Sequence[Shape]) -> nn.Module:
 
 @builder(MaxPool2d)
 def _maxpool(op: MaxPool2d, shapes: Sequence[Shape]) -> nn.Module:
-    return nn.MaxPool2d(op.kernel_size, op.stride, op.padding, ceil_mode=op.ceil_mode)
+    return nn.MaxPool2d(op.kernel_size, op.stride, op.padding, ceil_mode=op.ceil_mode, return_indices=op.return_indices)
+
+
+@builder(MaxUnpool2d)
+def _unpool(op: MaxUnpool2d, shapes: Sequence[Shape]) -> nn.Module:
+    out = op.output_shape(shapes)
+    return Unpool(op, (as_int(out.h), as_int(out.w)))
+
+
+@builder(Slice)
+def _slice(op: Slice, shapes: Sequence[Shape]) -> nn.Module:
+    return ChannelSlice(as_int(op.start), as_int(op.stop))
+
+
+@builder(ChannelPad)
+def _channel_pad(op: ChannelPad, shapes: Sequence[Shape]) -> nn.Module:
+    return PadChannels(as_int(op.channels - shapes[0].c))
+
+
+@builder(Dropout)
+def _dropout(op: Dropout, shapes: Sequence[Shape]) -> nn.Module:
+    return nn.Dropout2d(op.p) if op.channelwise else nn.Dropout(op.p)
 
 
 @builder(AvgPool2d)
@@ -171,8 +236,14 @@ def module_key(network: Network, node: str) -> tuple[str, str]:
     return block, local.replace(".", "__")
 
 
+#: one step of a GraphModule: node, its layer's (block, key), its inputs as (node, output
+#: index or None for a single-output node), the values it is the last user of
+Step = tuple[str, str, str, list[tuple[str, int | None]], list[str]]
+
+
 class GraphModule(nn.Module):
-    """Runs a network's graph with one torch layer per op node."""
+    """Runs a network's graph with one torch layer per op node (shared-weight nodes call
+    their owner's layer)."""
 
     def __init__(self, network: Network) -> None:
         super().__init__()
@@ -182,28 +253,54 @@ class GraphModule(nn.Module):
         self.blocks = nn.ModuleDict()
         self._inputs = list(network.inputs)
         self._outputs = list(network.outputs)
-        self._plan: list[tuple[str, str, str, list[str], list[str]]] = []
+        self._plan: list[Step] = []
         last_use = {src: node for node in network.nodes() for src in network.sources(node)}
         for node in network.nodes():
             op = network.op(node)
             if isinstance(op, Input):
                 continue
-            block, key = module_key(network, node)
-            if block not in self.blocks:
-                self.blocks[block] = nn.ModuleDict()
-            self.blocks[block][key] = BUILDERS[type(op)](op, network.input_shapes(node))
-            sources = network.sources(node)
-            release = [s for s in dict.fromkeys(sources) if last_use.get(s) == node and s not in self._outputs]
+            block, key = module_key(network, network.shares(node) or node)
+            if network.shares(node) is None:
+                if block not in self.blocks:
+                    self.blocks[block] = nn.ModuleDict()
+                self.blocks[block][key] = _build(op, network.input_shapes(node))
+            sources = [
+                (port.node, port.index if network.op(port.node).output_count() > 1 else None)
+                for port in network.ports(node)
+            ]
+            used = dict.fromkeys(network.sources(node))
+            release = [s for s in used if last_use.get(s) == node and s not in self._outputs]
             self._plan.append((node, block, key, sources, release))
 
     def forward(self, x: torch.Tensor, *more: torch.Tensor) -> torch.Tensor | tuple[torch.Tensor, ...]:
-        values = dict(zip(self._inputs, (x, *more)))
+        return self.run((x, *more))
+
+    def run(
+        self, inputs: Sequence[torch.Tensor], clock: Callable[[], float] | None = None
+    ) -> torch.Tensor | tuple[torch.Tensor, ...]:
+        """The forward pass; with a ``clock``, each op's elapsed time by node name is
+        left in ``self.op_seconds`` (latency calibration times ops where they run)."""
+        values = dict(zip(self._inputs, inputs))
+        if clock is not None:
+            self.op_seconds: dict[str, float] = {}
         for node, block, key, sources, release in self._plan:
-            values[node] = self.blocks[block][key](*(values[s] for s in sources))
+            args = [values[s] if port is None else values[s][port] for s, port in sources]
+            start = clock() if clock is not None else 0.0
+            values[node] = self.blocks[block][key](*args)
+            if clock is not None:
+                self.op_seconds[node] = clock() - start
             for name in release:
                 del values[name]
         outputs = tuple(values[name] for name in self._outputs)
         return outputs[0] if len(outputs) == 1 else outputs
+
+
+def _build(op: Op, shapes: Sequence[Shape]) -> nn.Module:
+    try:
+        make = BUILDERS[type(op)]
+    except KeyError:
+        raise ValueError(f"{op.label()} has no torch layer: a network with it cannot become a module") from None
+    return make(op, shapes)
 
 
 def to_torch(network: Network) -> GraphModule:

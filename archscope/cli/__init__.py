@@ -6,7 +6,8 @@ import sys
 
 import typer
 
-from archscope.cli import cost
+from archscope.cli import cost, latency, state, train
+from archscope.cli import search
 
 app = typer.Typer(
     name="archscope",
@@ -17,10 +18,21 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 app.add_typer(cost.app, name="cost")
+app.add_typer(latency.bench_app, name="bench")
+app.add_typer(latency.calibrate_app)
+app.add_typer(latency.validate_app, name="validate")
+app.add_typer(train.app, name="train")
+app.add_typer(search.search_app)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point: usage errors print one line on stderr and exit with code 2."""
+def main(argv: list[str] | None = None, *, reexec_allowed: bool = False) -> int:
+    """Entry point: usage errors print one line on stderr and exit with code 2.
+
+    ``reexec_allowed``: commands that time networks may re-execute this process with
+    tuned malloc settings (only the console script allows it).
+    """
+    state.argv = list(sys.argv[1:] if argv is None else argv)
+    state.reexec_allowed = reexec_allowed
     try:
         result = app(args=argv, prog_name="archscope", standalone_mode=False)
     except typer.TyperException as error:  # click's UsageError, BadParameter, ...
@@ -37,4 +49,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def entry() -> None:
-    sys.exit(main())
+    sys.exit(main(reexec_allowed=True))

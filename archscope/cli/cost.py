@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from archscope import api
+from archscope.cli import module_cost
 from archscope.cli.errors import domain_errors
 from archscope.cli.options import common_option, family_command, parse_number, parsed
 from archscope.cli.render import (
@@ -18,8 +19,10 @@ from archscope.cli.render import (
     op_class_table,
     print_checks,
     print_formulas,
+    print_latency,
     to_json,
 )
+from archscope.cli.train_memory import TRAIN_MEMORY_OPTIONS, print_train_memory, train_memory_payload
 from archscope.families import FAMILIES, Family
 from archscope.families.base import Resolution
 
@@ -40,10 +43,19 @@ COMMON = [
         False,
     ),
     common_option(
+        "device",
+        Annotated[
+            str | None,
+            typer.Option("--device", metavar="NAME", help="predict latency and fps on a device profile (titanx, local, ... or a .toml)"),
+        ],
+        None,
+    ),
+    common_option(
         "elem_bytes",
         Annotated[str, typer.Option("--elem-bytes", metavar="INT", help="bytes per activation/weight element (2 for fp16)")],
         "4",
     ),
+    *TRAIN_MEMORY_OPTIONS,
 ]
 
 
@@ -63,37 +75,52 @@ def run_cost(
     output_format: OutputFormat,
     check: bool,
     symbolic: bool,
+    device: str | None,
     elem_bytes: str,
+    train_memory: bool = False,
+    measure: bool = False,
 ) -> None:
     elem_bytes = parsed("--elem-bytes", lambda text: parse_number(text, int, 1), elem_bytes)
     config = api.resolve_config(family.name, **hyper)
     with domain_errors():
         report = api.cost(family.name, elem_bytes=elem_bytes, **config)
+    with domain_errors("'--device'"):
+        prediction = api.latency(report, device) if device else None
     err = Console(stderr=True)
     checks = None
     if check:
         with err.status("cross-checking with fvcore, ptflops and torch (runs the network once per tool)..."):
             checks = api.check(report)
     formulas = api.formulas(family.name, elem_bytes=elem_bytes, **config) if symbolic else None
+    with domain_errors():
+        memory = train_memory_payload(report, measure=measure) if train_memory or measure else None
 
     if output_format is OutputFormat.JSON:
         payload: dict[str, Any] = {"family": family.name, "config": config, **report.summary()}
+        if prediction is not None:
+            payload.update(latency_ms=prediction.latency_ms, fps=prediction.fps, latency=prediction.summary())
         if checks is not None:
             payload["check"] = {name: c.as_dict() for name, c in checks.items()}
         if formulas is not None:
             payload["formulas"] = formulas
+        if memory is not None:
+            payload.update(memory)
         sys.stdout.write(to_json(payload) + "\n")
         return
     if output_format is OutputFormat.CSV:
         sys.stdout.write(blocks_csv(report))
         return
     console = Console()
-    console.print(blocks_table(report, describe(family, config)))
-    console.print(op_class_table(report))
+    console.print(blocks_table(report, describe(family, config), prediction))
+    console.print(op_class_table(report, prediction))
+    if prediction is not None:
+        print_latency(console, prediction)
     if checks is not None:
         print_checks(console, checks)
     if formulas is not None:
         print_formulas(console, formulas)
+    if memory is not None:
+        print_train_memory(console, memory)
 
 
 app = typer.Typer(
@@ -101,6 +128,26 @@ app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode=None,
 )
+
+
+@app.callback(invoke_without_command=True)
+def module_group(
+    ctx: typer.Context,
+    module: module_cost.ModuleOption = None,
+    input_shape: module_cost.InputOption = None,
+    output_format: module_cost.FormatOption = OutputFormat.TABLE,
+    check: module_cost.CheckOption = False,
+    elem_bytes: module_cost.ElemBytesOption = "4",
+) -> None:
+    """``archscope cost FAMILY ...`` or ``archscope cost --module pkg.mod:factory --input NxCxHxW``."""
+    if ctx.invoked_subcommand is not None:
+        if module is not None or input_shape is not None:
+            raise typer.BadParameter(f"--module/--input cost a module, not the family {ctx.invoked_subcommand}")
+        return
+    if module is None:
+        raise typer.BadParameter("give a family (archscope cost --help lists them) or --module", param_hint="'--module'")
+    module_cost.run_module_cost(module, input_shape, output_format=output_format, check=check, elem_bytes=elem_bytes)
+
 
 for _family in FAMILIES.values():
     app.command(name=_family.name, help=_family.summary)(family_command(_family, run_cost, COMMON))

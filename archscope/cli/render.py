@@ -17,6 +17,7 @@ from archscope.families.base import Resolution
 
 if TYPE_CHECKING:
     from archscope.check import ToolCheck
+    from archscope.latency.model import LatencyPrediction
 
 
 class OutputFormat(StrEnum):
@@ -62,9 +63,20 @@ def _shape(row: Mapping[str, Any]) -> str:
     return "x".join(map(str, row.get("output_shape", []))) or "-"
 
 
-def blocks_table(report: CostReport, title: str) -> Table:
+def _time(prediction: "LatencyPrediction | None", group: str, name: str) -> list[str]:
+    if prediction is None:
+        return []
+    if name == "total":
+        return [f"{prediction.latency_ms:.2f}"]
+    return [f"{getattr(prediction, group).get(name, 0.0):.2f}"]
+
+
+def blocks_table(report: CostReport, title: str, prediction: "LatencyPrediction | None" = None) -> Table:
     table = Table(title=title, title_justify="left")
-    for column in ("block", "output", "layers", "params", "BN params", "MACs", "read", "write"):
+    columns = ["block", "output", "layers", "params", "BN params", "MACs", "traffic"]
+    if prediction is not None:
+        columns.append("ms")
+    for column in columns:
         table.add_column(column, justify="left" if column in ("block", "output") else "right")
     rows = [t.as_dict() for t in report.blocks]
     total = report.total.as_dict()
@@ -76,17 +88,20 @@ def blocks_table(report: CostReport, title: str) -> Table:
             human(row["params"]),
             human(row["norm_params"]),
             human(row["macs"]),
-            human(row["read_bytes"], "B"),
-            human(row["write_bytes"], "B"),
+            human(row["traffic_bytes"], "B"),
+            *_time(prediction, "by_block_ms", row["name"]),
             end_section=i == len(rows) - 1,
             style="bold" if i == len(rows) else None,
         )
     return table
 
 
-def op_class_table(report: CostReport) -> Table:
+def op_class_table(report: CostReport, prediction: "LatencyPrediction | None" = None) -> Table:
     table = Table(title="by op class", title_justify="left")
-    for column in ("op class", "params", "MACs", "other ops", "traffic", "traffic %"):
+    columns = ["op class", "params", "MACs", "other ops", "traffic", "traffic %"]
+    if prediction is not None:
+        columns += ["ms", "time %"]
+    for column in columns:
         table.add_column(column, justify="left" if column == "op class" else "right")
     traffic = report.total.traffic_bytes
     for totals in report.op_classes:
@@ -97,8 +112,18 @@ def op_class_table(report: CostReport) -> Table:
             human(totals.cost.vector_ops),
             human(totals.traffic_bytes, "B"),
             f"{100 * totals.traffic_bytes / traffic:.1f}" if traffic else "-",
+            *_time(prediction, "by_class_ms", totals.name),
+            *([f"{100 * prediction.by_class_ms.get(totals.name, 0.0) / prediction.latency_ms:.1f}"] if prediction else []),
         )
     return table
+
+
+def print_latency(console: Console, prediction: "LatencyPrediction") -> None:
+    console.print(
+        f"[bold]{prediction.device}[/]: {prediction.latency_ms:.2f} ms, {prediction.fps:.2f} fps "
+        f"({prediction.kernels} kernels, {prediction.overhead_ms:.2f} ms of it per-kernel overhead)",
+        highlight=False,
+    )
 
 
 def print_checks(console: Console, checks: Mapping[str, "ToolCheck"]) -> None:

@@ -8,6 +8,7 @@ of each hyper-parameter.
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, NamedTuple
 
@@ -44,6 +45,8 @@ class Family:
     formulas:  extra closed forms of the family (e.g. NDNet's per-block formulas), as a
                function of the concrete hyper-parameters.
     presets:   named configurations from the papers, e.g. ``ndnet29``.
+    sample:    draws a random configuration (a dict of hyper-parameters) from a
+               ``random.Random``: used to draw diverse candidates for validations.
     """
 
     name: str
@@ -52,6 +55,7 @@ class Family:
     symbols: Callable[..., dict[str, Any]]
     formulas: Callable[..., dict[str, sympy.Expr]] | None = None
     presets: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    sample: Callable[[random.Random], dict[str, Any]] | None = None
 
 
 FAMILIES: dict[str, Family] = {}

@@ -30,12 +30,14 @@ ReLU, 1×1 conv with bias to class scores, bilinear upsampling to the input size
 
 from __future__ import annotations
 
+import random
 from enum import StrEnum
 from typing import Annotated, Any
 
 import sympy
 
 from archscope.costs import analyze
+from archscope.dims import is_symbolic
 from archscope.families.base import Family, Help, Resolution, register_family
 from archscope.families.validate import check_hyper
 from archscope.graph import GraphBuilder, Network
@@ -127,6 +129,12 @@ def ndnet(
                         ("stem_channels", stem_channels), ("batch", batch)):
         check_hyper(name, value)
     check_hyper("resolution", tuple(resolution))
+    stride = 2 ** (2 + len(widths))
+    if not is_symbolic(*resolution) and min(resolution) < stride:
+        raise ValueError(
+            f"resolution {resolution[0]}x{resolution[1]} is smaller than the network's total stride {stride} "
+            f"(stem 4 x 2 per block): its last blocks would work on 1x1 maps"
+        )
     config = dict(widths=widths, depths=depths, expansion=expansion, head=head, classes=classes,
                   head_channels=head_channels, stem_channels=stem_channels, transition=transition,
                   resolution=resolution, batch=batch)
@@ -176,6 +184,19 @@ def block_formulas(**config: Any) -> dict[str, sympy.Expr]:
     return {"block_params": total.cost.params, "block_macs": total.cost.macs, "block_layers": total.layers}
 
 
+def ndnet_sample(rng: random.Random) -> dict[str, Any]:
+    """A random NDNet: 3 blocks, widths doubling from n1 in 8..64 (or free), depths 1..12,
+    e in 2..6, with or without the FCN32 head."""
+    n1 = rng.choice(range(8, 65, 4))
+    widths = (n1, 2 * n1, 4 * n1) if rng.random() < 0.7 else tuple(sorted(rng.choice(range(8, 129, 8)) for _ in range(3)))
+    return {
+        "widths": widths,
+        "depths": tuple(rng.randint(1, 12) for _ in range(3)),
+        "expansion": rng.choice((2, 3, 4, 4, 6)),
+        "head": rng.choice((Head.FCN32, Head.FCN32, Head.NONE)),
+    }
+
+
 #: Table I / II configurations (e = 4); params as published in Table II
 NDNET_PRESETS: dict[str, dict[str, Any]] = {
     "ndnet29": {"widths": (24, 48, 96), "depths": (3, 8, 3), "paper_params": 515_000, "paper_fps": 55.23},
@@ -192,5 +213,6 @@ FAMILY = register_family(
         symbols=ndnet_symbols,
         formulas=block_formulas,
         presets=NDNET_PRESETS,
+        sample=ndnet_sample,
     )
 )

@@ -159,6 +159,11 @@ class Op(ABC):
         """Short human-readable description, e.g. ``conv3x3/2``."""
         return self.kind
 
+    def output_count(self) -> int:
+        """Number of outputs (ports). Secondary outputs, such as a max-pool's argmax
+        indices, have the node's shape; consumers pick one with ``graph.Port``."""
+        return 1
+
     def check_arity(self, inputs: Sequence[Shape]) -> None:
         expected = self.arity
         if expected is None and len(inputs) < 2:

@@ -1,0 +1,322 @@
+"""``archscope bench``, ``archscope calibrate`` and ``archscope validate latency``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from archscope import api
+from archscope.cli import state
+from archscope.cli.cost import describe
+from archscope.cli.errors import domain_errors
+from archscope.cli.options import common_option, convert_hyper, family_command, family_options, parse_resolution
+from archscope.cli.render import OutputFormat, to_json
+from archscope.families import FAMILIES, Family, get_family
+
+_err = Console(stderr=True)
+
+
+def _malloc(no_tuning: bool) -> None:
+    """Re-execute with tuned malloc settings (see ``latency.measure``) when allowed."""
+    from archscope.latency.measure import ensure_malloc_env
+
+    if not no_tuning and state.reexec_allowed:
+        ensure_malloc_env(state.argv)
+
+
+def _profile(device: str):
+    from archscope.latency.profile import load_profile
+
+    with domain_errors("'--device'"):
+        return load_profile(device)
+
+
+def _warn_if_busy() -> None:
+    import os
+
+    load = os.getloadavg()[0]
+    if load > 0.5:
+        _err.print(f"[yellow]note:[/] load average {load:.1f}: other processes are running, timings will be noisy")
+
+
+BENCH_OPTIONS = [
+    common_option("device", Annotated[str, typer.Option("--device", help="profile whose prediction is shown")], "local"),
+    common_option("rounds", Annotated[int, typer.Option("--rounds", min=3, help="timed runs (after warm-up)")], 15),
+    common_option("warmup", Annotated[int, typer.Option("--warmup", min=1, help="untimed runs first")], 3),
+    common_option("threads", Annotated[Optional[int], typer.Option("--threads", min=1, help="CPU threads (default: torch's)")], None),
+    common_option(
+        "no_malloc_tuning",
+        Annotated[bool, typer.Option("--no-malloc-tuning", help="keep glibc's default malloc settings")],
+        False,
+    ),
+    common_option("output_format", Annotated[OutputFormat, typer.Option("--format", help="table or json")], OutputFormat.TABLE),
+]
+
+
+def run_bench(
+    family: Family,
+    hyper: dict[str, Any],
+    *,
+    device: str,
+    rounds: int,
+    warmup: int,
+    threads: int | None,
+    no_malloc_tuning: bool,
+    output_format: OutputFormat,
+) -> None:
+    from archscope.latency.measure import measure
+
+    profile = _profile(device)
+    config = api.resolve_config(family.name, **hyper)
+    with domain_errors():
+        report = api.cost(family.name, **config)
+    _malloc(no_malloc_tuning)
+    _warn_if_busy()
+    with _err.status(f"measuring {rounds} runs after {warmup} warm-up runs..."):
+        measured = measure(report.network, rounds=rounds, warmup=warmup, threads=threads, memory_format=profile.memory_format)
+    predicted = api.latency(report, profile)
+    result = {
+        "family": family.name,
+        "config": config,
+        "device": profile.name,
+        "predicted_ms": predicted.latency_ms,
+        "measured_ms": measured.median_ms,
+        "error_pct": 100 * (predicted.latency_ms / measured.median_ms - 1),
+        "measurement": measured.as_dict(),
+    }
+    if output_format is OutputFormat.JSON:
+        sys.stdout.write(to_json(result) + "\n")
+        return
+    table = Table(title=describe(family, config), title_justify="left")
+    for column in ("", "ms", "fps"):
+        table.add_column(column, justify="left" if not column else "right")
+    table.add_row(f"predicted ({profile.name})", f"{predicted.latency_ms:.2f}", f"{predicted.fps:.2f}")
+    table.add_row("measured (median)", f"{measured.median_ms:.2f}", f"{1e3 / measured.median_ms:.2f}")
+    Console().print(table)
+    Console().print(
+        f"spread (IQR) {measured.spread_pct:.1f}% over {measured.runs} runs, min {measured.min_ms:.2f} ms; "
+        f"{measured.threads} threads on {measured.device}, {measured.memory_format}, "
+        f"malloc {'tuned' if measured.malloc_tuned else 'default'}; prediction error {result['error_pct']:+.1f}%",
+        highlight=False,
+    )
+
+
+bench_app = typer.Typer(
+    help="Measure a network's real latency here (batch as built, eval, inference mode) next to the prediction.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+for _family in FAMILIES.values():
+    bench_app.command(name=_family.name, help=_family.summary)(family_command(_family, run_bench, BENCH_OPTIONS))
+
+
+def read_measurements(path: Path) -> list[tuple[str, dict[str, Any], float]]:
+    """Rows of (family, hyper-parameters, measured seconds) from a CSV with a ``family``
+    column, hyper-parameter columns as the CLI spells them, and ``fps`` or ``latency_ms``."""
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except FileNotFoundError:
+        raise typer.BadParameter(f"no such file {str(path)!r}", param_hint="'--from'") from None
+    except pd.errors.EmptyDataError:
+        raise typer.BadParameter(f"{str(path)!r} is empty: no rows", param_hint="'--from'") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as error:
+        raise typer.BadParameter(f"{str(path)!r} is not a readable CSV ({str(error).splitlines()[0]})", param_hint="'--from'") from None
+    if frame.empty:
+        raise typer.BadParameter(f"{str(path)!r} has no rows", param_hint="'--from'")
+    if "family" not in frame or not ({"fps", "latency_ms"} & set(frame)):
+        raise typer.BadParameter(f"{str(path)!r} needs a 'family' column and an 'fps' or 'latency_ms' column", param_hint="'--from'")
+    rows = []
+    for index, row in frame.iterrows():
+        family = get_family(row["family"]) if row["family"] in FAMILIES else None
+        if family is None:
+            raise typer.BadParameter(f"row {index + 2}: unknown family {row['family']!r}", param_hint="'--from'")
+        _, converters = family_options(family)
+        given = {k.replace("-", "_"): v for k, v in row.items() if k not in ("family", "fps", "latency_ms", "source", "note") and v != ""}
+        unknown = sorted(set(given) - set(converters))
+        if unknown:
+            raise typer.BadParameter(f"row {index + 2}: {family.name} has no hyper-parameter {', '.join(unknown)}", param_hint="'--from'")
+        hyper = convert_hyper({k: converters[k] for k in given}, given)
+        try:
+            seconds = 1 / float(row["fps"]) if row.get("fps", "") != "" else float(row["latency_ms"]) / 1e3
+        except (ValueError, ZeroDivisionError):
+            raise typer.BadParameter(f"row {index + 2}: bad fps/latency_ms value", param_hint="'--from'") from None
+        if not seconds > 0:
+            raise typer.BadParameter(f"row {index + 2}: fps/latency_ms must be positive", param_hint="'--from'")
+        rows.append((family.name, hyper, seconds))
+    return rows
+
+
+calibrate_app = typer.Typer(rich_markup_mode=None)
+
+
+@calibrate_app.command(name="calibrate")
+def calibrate(
+    from_csv: Annotated[Optional[Path], typer.Option("--from", help="fit to measured networks (CSV: family, hyper-parameters, fps or latency_ms)")] = None,
+    device: Annotated[str, typer.Option("--device", help="profile to calibrate (with --from: the one to fit)")] = "local",
+    out: Annotated[Optional[Path], typer.Option("--out", help="where to write the profile (default: your config folder)")] = None,
+    free: Annotated[str, typer.Option("--free", help="with --from: the device-wide parameters to fit")] = "compute_efficiency,memory_efficiency,overhead_us",
+    threads: Annotated[Optional[int], typer.Option("--threads", min=1, help="CPU threads for local calibration")] = None,
+    networks: Annotated[int, typer.Option("--networks", min=0, help="local: calibration networks whose ops are timed in context (0: none)")] = 8,
+    families: Annotated[str, typer.Option("--families", help="local: families the calibration networks are drawn from")] = "ndnet",
+    no_malloc_tuning: Annotated[bool, typer.Option("--no-malloc-tuning", help="keep glibc's default malloc settings")] = False,
+) -> None:
+    """Fit a device profile: the local machine from op micro-benchmarks, or any device
+    from measured networks (--from FILE.csv --device NAME)."""
+    from archscope.latency.fit import BOUNDS, fit_device_wide, predicted_s, sample
+    from archscope.latency.profile import save_profile
+
+    if from_csv is None:
+        if device != "local":
+            raise typer.BadParameter("micro-benchmarks calibrate this machine only: use --device local, or --from FILE.csv", param_hint="'--device'")
+        return _calibrate_local(out, threads, no_malloc_tuning, _calibration_set(networks, families))
+    names = [n.strip() for n in free.split(",") if n.strip()]
+    bad = [n for n in names if n not in BOUNDS]
+    if bad or not names:
+        raise typer.BadParameter(f"{free!r}: choose from {', '.join(BOUNDS)}", param_hint="'--free'")
+    profile = _profile(device)
+    rows = read_measurements(from_csv)
+    with domain_errors("'--from'"):
+        samples = [sample(api.cost(f, **h), profile, s, describe(get_family(f), h)) for f, h, s in rows]
+        fitted, rms = fit_device_wide(profile, samples, names)
+    fit = {
+        "method": f"archscope calibrate --from {from_csv.name} --device {device}: device-wide least squares on log latency",
+        "data": from_csv.name,
+        "free": names,
+        "rms_log_error": round(rms, 5),
+        **{
+            f"row{i + 1}": f"{s.label}: measured {1 / s.measured_s:.2f} fps, fitted {1 / predicted_s(s, fitted):.2f} fps"
+            for i, s in enumerate(samples)
+        },
+    }
+    fitted = type(fitted)(**{**fitted.__dict__, "fit": {**fitted.fit, **fit}})
+    path = save_profile(fitted, out)
+    table = Table(title=f"{device}: fitted {', '.join(names)} (RMS log error {rms:.4f})", title_justify="left")
+    for column in ("network", "measured fps", "predicted fps", "error %"):
+        table.add_column(column, justify="left" if column == "network" else "right")
+    for s in samples:
+        measured, predicted = 1 / s.measured_s, 1 / predicted_s(s, fitted)
+        table.add_row(s.label, f"{measured:.2f}", f"{predicted:.2f}", f"{100 * (predicted / measured - 1):+.1f}")
+    Console().print(table)
+    first = fitted.classes["conv"]
+    Console().print(f"compute_efficiency={first.compute_efficiency:.4g} memory_efficiency={first.memory_efficiency:.4g} "
+                    f"overhead_us={first.overhead_us:.4g}; wrote {path}", highlight=False)
+
+
+def _calibration_set(networks: int, families: str) -> Any:
+    from archscope.latency.calibrate import DEFAULT_CALIBRATION
+    from archscope.latency.validate import CalibrationSet
+
+    if networks == 0:
+        return None
+    return CalibrationSet(_family_names(families), networks, DEFAULT_CALIBRATION.resolutions)
+
+
+def _family_names(families: str) -> tuple[str, ...]:
+    """The comma-separated families of ``--families``, each checked to exist."""
+    names = tuple(f.strip() for f in families.split(",") if f.strip())
+    if not names:
+        raise typer.BadParameter(f"{families!r}: name at least one family", param_hint="'--families'")
+    for name in names:
+        with domain_errors("'--families'"):
+            get_family(name)
+    return names
+
+
+def _calibrate_local(out: Path | None, threads: int | None, no_malloc_tuning: bool, calibration: Any) -> None:
+    from archscope.latency.calibrate import calibrate_local, micro_benchmarks
+    from archscope.latency.profile import save_profile
+
+    _malloc(no_malloc_tuning)
+    _warn_if_busy()
+    total = len(list(micro_benchmarks()))
+    with Progress(console=_err, transient=True) as progress:
+        task = progress.add_task("micro-benchmarks", total=total)
+        rounds_task = progress.add_task("calibration networks, rounds", total=None, visible=calibration is not None)
+
+        def on_round(done: int, total: int) -> None:
+            progress.update(rounds_task, completed=done, total=total)
+
+        profile, errors = calibrate_local(threads=threads, on_step=lambda _: progress.advance(task),
+                                          calibration=calibration, on_round=on_round)
+    path = save_profile(profile, out)
+    table = Table(title=f"local profile: {profile.description}", title_justify="left")
+    for column in ("op class", "compute eff.", "memory eff.", "overhead us", "fit RMS log error"):
+        table.add_column(column, justify="left" if column == "op class" else "right")
+    for name, params in profile.classes.items():
+        table.add_row(name, f"{params.compute_efficiency:.3f}", f"{params.memory_efficiency:.3f}",
+                      f"{params.overhead_us:.1f}", f"{errors.get(name, float('nan')):.3f}")
+    Console().print(table)
+    if "framework_overhead_us" in profile.fit:
+        Console().print(f"ops of {profile.fit['calibration_networks']} calibration networks timed in context; "
+                        f"framework time between ops {profile.fit['framework_overhead_us']:.1f} us per kernel "
+                        "(included in the overheads above)", highlight=False)
+    Console().print(f"peak {profile.peak_macs_per_s / 1e9:.1f} GMAC/s, DRAM {profile.dram_bytes_per_s / 1e9:.1f} GB/s, "
+                    f"cache {profile.cache_bytes / 2**20:.0f} MiB at {profile.cache_bytes_per_s / 1e9:.1f} GB/s; wrote {path}",
+                    highlight=False)
+
+
+validate_app = typer.Typer(help="Check archscope's models against measurements.", no_args_is_help=True, rich_markup_mode=None)
+
+
+@validate_app.command(name="latency")
+def validate_latency(
+    device: Annotated[str, typer.Option("--device", help="a calibrated profile of this machine")] = "local",
+    families: Annotated[str, typer.Option("--families", help="comma-separated families to draw candidates from")] = "ndnet",
+    count: Annotated[int, typer.Option("--count", min=4, help="validation candidates")] = 24,
+    calibration_count: Annotated[int, typer.Option("--calibration-count", min=1, help="networks the MACs baseline is fitted on, for a profile that records none (profiles from `archscope calibrate` name theirs)")] = 6,
+    resolutions: Annotated[str, typer.Option("--resolutions", help="input sizes, comma-separated HxW")] = "256x512,512x1024",
+    seed: Annotated[int, typer.Option("--seed", help="random seed of the candidates")] = 0,
+    rounds: Annotated[int, typer.Option("--rounds", min=3, help="timed runs per network")] = 11,
+    out: Annotated[Optional[Path], typer.Option("--out", help="write the summary JSON here (rows go to the same name .csv)")] = None,
+    output_format: Annotated[OutputFormat, typer.Option("--format", help="table or json")] = OutputFormat.TABLE,
+    no_malloc_tuning: Annotated[bool, typer.Option("--no-malloc-tuning", help="keep glibc's default malloc settings")] = False,
+) -> None:
+    """Measure random candidates here and score the latency model against a MACs baseline."""
+    from archscope.latency.validate import validate_latency as run
+
+    profile = _profile(device)
+    if not profile.fit:
+        raise typer.BadParameter(f"profile {device!r} is not calibrated: run `archscope calibrate` first", param_hint="'--device'")
+    names = list(_family_names(families))
+    sizes = [tuple(parse_resolution(r)) for r in resolutions.split(",")]
+    _malloc(no_malloc_tuning)
+    _warn_if_busy()
+    with Progress(console=_err, transient=True) as progress:
+        tasks: dict[str, Any] = {}
+
+        def advance(name: str, done: int, total: int) -> None:
+            if name not in tasks:
+                tasks[name] = progress.add_task(f"measuring {name} networks", total=total)
+            progress.update(tasks[name], completed=done)
+
+        with domain_errors():
+            result = run(profile, families=names, count=count, calibration_count=calibration_count,
+                         resolutions=sizes, seed=seed, rounds=rounds, on_progress=advance)
+    summary = {**result.summary(), "command": "archscope " + " ".join(state.argv)}
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(summary, indent=2) + "\n")
+        rows = [{"set": "calibration", **r} for r in result.calibration] + [{"set": "validation", **r} for r in result.candidates]
+        pd.DataFrame(rows).to_csv(out.with_suffix(".csv"), index=False, float_format="%.4g")
+    if output_format is OutputFormat.JSON:
+        sys.stdout.write(to_json(summary) + "\n")
+        return
+    table = Table(title=f"latency validation on {profile.name}: {summary['n']} candidates", title_justify="left")
+    for column in ("", "within ±10%", "MAPE %", "Spearman"):
+        table.add_column(column, justify="left" if not column else "right")
+    shown = (("archscope model", result.model), ("MACs baseline", result.baseline),
+             ("model, profile as saved", result.uncorrected))
+    for name, figures in shown:
+        table.add_row(name, f"{100 * figures['within_10pct']:.0f}%", f"{figures['mape']:.1f}", f"{figures['spearman']:.3f}")
+    Console().print(table)
+    Console().print(f"both fitted on the same {len(result.calibration)} calibration networks of this run: the model's "
+                    f"speed factor {result.speed_factor:.3f}, the baseline's {result.ms_per_gmac:.2f} ms per GMAC",
+                    highlight=False)

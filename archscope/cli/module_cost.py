@@ -1,0 +1,79 @@
+"""``archscope cost --module package.module:factory --input NxCxHxW``: the cost table
+and cross-checks of any ``nn.Module``, traced with torch.fx (see ``archscope.fx_import``)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from archscope import api
+from archscope.cli.errors import domain_errors
+from archscope.cli.options import parse_number, parsed
+from archscope.cli.render import OutputFormat, blocks_csv, blocks_table, op_class_table, print_checks, to_json
+from archscope.costs import CostReport
+
+ModuleOption = Annotated[
+    str | None,
+    typer.Option("--module", metavar="PKG.MOD:FACTORY", help="cost any nn.Module that factory() returns (torch.fx)"),
+]
+InputOption = Annotated[
+    str | None, typer.Option("--input", metavar="NxCxHxW", help="input shape of --module (e.g. 1x3x512x1024)")
+]
+FormatOption = Annotated[OutputFormat, typer.Option("--format", help="with --module: table, json or csv")]
+CheckOption = Annotated[bool, typer.Option("--check", help="with --module: cross-check against fvcore, ptflops, torch")]
+ElemBytesOption = Annotated[str, typer.Option("--elem-bytes", metavar="INT", help="with --module: bytes per element")]
+
+
+def unknown_line(report: CostReport) -> str | None:
+    """The ops the totals leave out, as one line (``None`` if there are none)."""
+    if not report.unknown_ops:
+        return None
+    listed = ", ".join(f"{name} x{count}" for name, count in report.unknown_ops.items())
+    return f"not counted (archscope has no formula for them): {listed}"
+
+
+def run_module_cost(
+    spec: str, input_shape: str | None, *, output_format: OutputFormat, check: bool, elem_bytes: str
+) -> None:
+    """Import ``spec``'s module, cost it on ``input_shape`` and print like a family."""
+    from archscope.fx_import import load_factory, parse_input_shape  # imports torch
+
+    elem_bytes = parsed("--elem-bytes", lambda text: parse_number(text, int, 1), elem_bytes)
+    if input_shape is None:
+        raise typer.BadParameter("--module needs --input NxCxHxW", param_hint="'--input'")
+    with domain_errors("'--input'"):
+        shape = parse_input_shape(input_shape)
+    with domain_errors("'--module'"):
+        module = load_factory(spec)
+        report = api.cost(api.from_module(module, shape), elem_bytes=elem_bytes)
+    checks = None
+    if check:
+        with Console(stderr=True).status("cross-checking with fvcore, ptflops and torch..."):
+            try:
+                checks = api.check(report, model=module)
+            except Exception as error:  # a tool failing on the user's module
+                first = (str(error).strip().splitlines() or [""])[0]
+                raise typer.BadParameter(f"a cross-check tool cannot run {spec}: {type(error).__name__}: {first}",
+                                         param_hint="'--check'") from None
+    if output_format is OutputFormat.JSON:
+        payload: dict[str, Any] = {"module": spec, "input": list(shape), **report.summary()}
+        if checks is not None:
+            payload["check"] = {name: c.as_dict() for name, c in checks.items()}
+        sys.stdout.write(to_json(payload) + "\n")
+        return
+    line = unknown_line(report)
+    if output_format is OutputFormat.CSV:
+        sys.stdout.write(blocks_csv(report))
+        if line:
+            print(f"archscope: {line}", file=sys.stderr)
+        return
+    console = Console()
+    console.print(blocks_table(report, f"{spec}  input={input_shape}"))
+    console.print(op_class_table(report))
+    if line:
+        console.print(f"[yellow]{line}[/]", highlight=False)
+    if checks is not None:
+        print_checks(console, checks)

@@ -1,0 +1,286 @@
+"""``archscope train FAMILY [hyper-parameters] [training options]`` and
+``archscope train --from RUN_DIR --row N [training options]``: train a network as a
+segmentation model and report mIoU before and after.
+
+``--resolution`` is the training crop and ``--batch`` the images per step (per process
+under torchrun); the classes come from the data. Multi-process:
+``torchrun --nproc-per-node 2 -m archscope train ndnet ...`` (see README).
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import sys
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, Callable
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from archscope.cli.errors import domain_errors
+from archscope.cli.options import common_option, convert_hyper, family_options, parse_number, parsed
+from archscope.cli.render import to_json
+from archscope.cli.search_row import read_search_row
+from archscope.data import DatasetError
+from archscope.families import FAMILIES, Family, get_family
+from archscope.train import Schedule, TrainConfig, TrainingInterrupted, TrainResult, distributed
+from archscope.train.loop import Trainer
+from archscope.train.model import plain_hyper
+from archscope.train.progress import RichProgress
+
+
+class TrainFormat(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+
+
+def _number(flag: str, default: str, help_: str, metavar: str = "INT") -> inspect.Parameter:
+    name = flag.lstrip("-").replace("-", "_")
+    return common_option(name, Annotated[str, typer.Option(flag, metavar=metavar, help=help_)], default)
+
+
+COMMON = [
+    _number("--steps", "200", "training steps"),
+    common_option(
+        "data",
+        Annotated[str, typer.Option("--data", metavar="SPEC", help="shapes (built-in, procedural) or cityscapes:DIR")],
+        "shapes",
+    ),
+    common_option(
+        "out",
+        Annotated[
+            str | None, typer.Option("--out", metavar="DIR", help="run folder (default: a new one under results/runs/)")
+        ],
+        None,
+    ),
+    _number("--lr", "0.1", "base learning rate (SGD, momentum 0.9)", "FLOAT"),
+    common_option(
+        "schedule",
+        Annotated[
+            Schedule,
+            typer.Option("--schedule", help="step: lr/10 at 35/80 and 60/80 of the steps (NDNet); poly: (1-t/T)^0.9"),
+        ],
+        Schedule.STEP,
+    ),
+    _number("--weight-decay", "0.0001", "L2 weight decay", "FLOAT"),
+    common_option(
+        "scales",
+        Annotated[str, typer.Option("--scales", metavar="S,S,...", help="random scales of the augmentation")],
+        "0.75,1,1.25,1.5,2",
+    ),
+    _number("--eval-every", "100", "evaluate mIoU every N steps (0: only before and after)"),
+    _number("--eval-images", "100", "validation images per evaluation"),
+    _number("--checkpoint-every", "100", "write OUT/checkpoint.pt every N steps (0: only at the end)"),
+    common_option(
+        "resume", Annotated[bool, typer.Option("--resume", help="continue the run in --out from its checkpoint")], False
+    ),
+    common_option(
+        "amp", Annotated[bool, typer.Option("--amp", help="mixed precision (bfloat16 autocast on CPU)")], False
+    ),
+    common_option(
+        "channels_last",
+        Annotated[
+            bool,
+            typer.Option("--channels-last/--no-channels-last", help="NHWC memory format (about 2x faster on CPUs)"),
+        ],
+        True,
+    ),
+    _number("--seed", "0", "seed of the weights, the data and the augmentation"),
+    _number("--workers", "0", "data-loading processes"),
+    common_option(
+        "output_format",
+        Annotated[TrainFormat, typer.Option("--format", help="table (rich) or json")],
+        TrainFormat.TABLE,
+    ),
+]
+
+#: family hyper-parameters whose meaning or default differs for training
+TRAIN_OPTIONS = {
+    "resolution": (
+        "128x128",
+        Annotated[str, typer.Option("--resolution", metavar="HxW", help="training crop height x width")],
+    ),
+    "batch": ("8", Annotated[str, typer.Option("--batch", metavar="INT", help="images per step (per process)")]),
+}
+#: set from the data, not an option
+SKIPPED = ("classes",)
+
+
+def _parse_scales(text: str) -> tuple[float, ...]:
+    return tuple(float(parse_number(item.strip(), float, None)) for item in text.split(","))
+
+
+def build_config(family: str, hyper: dict[str, Any], values: dict[str, Any]) -> TrainConfig:
+    """The run's configuration from the parsed options (errors name the option)."""
+    hyper = dict(hyper)
+    crop, batch = hyper.pop("resolution"), hyper.pop("batch")
+    integer = {
+        name: parsed(f"--{name.replace('_', '-')}", lambda text: parse_number(text, int, 0), values[name])
+        for name in ("steps", "eval_every", "eval_images", "checkpoint_every", "seed", "workers")
+    }
+    real = {
+        name: parsed(f"--{name.replace('_', '-')}", lambda text: parse_number(text, float, 0), values[name])
+        for name in ("lr", "weight_decay")
+    }
+    out = values["out"] or f"results/runs/train-{family}-{datetime.now():%Y%m%d-%H%M%S}"
+    if values["resume"] and not values["out"]:
+        raise typer.BadParameter("--resume needs the --out DIR of the run to continue", param_hint="'--resume'")
+    with domain_errors():
+        return TrainConfig(
+            family=family,
+            hyper=plain_hyper(hyper),
+            batch=int(batch),
+            crop=(int(crop.height), int(crop.width)),
+            data=values["data"],
+            schedule=values["schedule"],
+            scales=parsed("--scales", _parse_scales, values["scales"]),
+            amp=values["amp"],
+            channels_last=values["channels_last"],
+            out=Path(out),
+            **integer,
+            **real,
+        )
+
+
+def _one_line(error: Exception) -> str:
+    """The message of an error raised in a data worker is the worker's traceback: keep
+    its last line without the exception's module path."""
+    line = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
+    return line.split("Error: ", 1)[-1] if line.startswith("archscope.") else line
+
+
+def run_train(family: str, hyper: dict[str, Any], **values: Any) -> int:
+    config = build_config(family, hyper, values)
+    output_format: TrainFormat = values["output_format"]
+    main_process = int(os.environ.get("RANK", "0")) == 0
+    context = distributed.setup()
+    try:
+        with domain_errors():
+            trainer = Trainer(config, progress=RichProgress(), context=context)
+            trainer.start(resume=values["resume"])
+        try:
+            result = trainer.run()
+        except DatasetError as error:
+            raise typer.BadParameter(_one_line(error), param_hint="'--data'") from None
+    except TrainingInterrupted as stop:
+        if main_process:
+            print(f"archscope: {stop}", file=sys.stderr)
+        return 130
+    finally:
+        distributed.teardown(context)
+    if main_process:
+        _print_result(config, result, output_format)
+    return 0
+
+
+def _print_result(config: TrainConfig, result: TrainResult, output_format: TrainFormat) -> None:
+    if output_format is TrainFormat.JSON:
+        payload = {**result.summary(), "family": config.family, "hyper": config.hyper, "config": config.as_dict()}
+        sys.stdout.write(to_json(payload) + "\n")
+        return
+    console = Console()
+    table = Table(title=f"{config.family} trained on {config.data}: {config.out}", title_justify="left")
+    for column in ("steps", "mIoU before", "mIoU after", "pixel acc.", "loss", "images/s", "params"):
+        table.add_column(column, justify="right")
+    table.add_row(
+        str(result.steps),
+        f"{100 * result.miou_initial:.1f}%",
+        f"{100 * result.miou_final:.1f}%",
+        f"{100 * result.pixel_accuracy_final:.1f}%",
+        f"{result.loss_final:.4f}",
+        f"{result.images_per_s:.1f}",
+        f"{result.params:,}",
+    )
+    console.print(table)
+    per_class = Table(title="IoU per class (last evaluation)", title_justify="left")
+    per_class.add_column("class")
+    per_class.add_column("IoU", justify="right")
+    for name, iou in result.iou_final.items():
+        per_class.add_row(name, "-" if iou != iou else f"{100 * iou:.1f}%")
+    console.print(per_class)
+
+
+def family_train_command(family: Family) -> Callable[..., Any]:
+    """``archscope train FAMILY``: the family's hyper-parameters (crop and batch with
+    training defaults, classes from the data) plus the training options."""
+    parameters, converters = family_options(family)
+    shown = []
+    for parameter in parameters:
+        if parameter.name in SKIPPED:
+            converters.pop(parameter.name)
+            continue
+        if parameter.name in TRAIN_OPTIONS:
+            default, annotation = TRAIN_OPTIONS[parameter.name]
+            parameter = parameter.replace(default=default, annotation=annotation)
+        shown.append(parameter)
+
+    def command(**values: Any) -> int:
+        hyper = convert_hyper(converters, {name: values.pop(name) for name in converters})
+        return run_train(family.name, hyper, **values)
+
+    command.__signature__ = inspect.Signature([*shown, *COMMON])  # type: ignore[attr-defined]
+    command.__name__ = f"train_{family.name.replace('-', '_')}"
+    command.__doc__ = family.summary
+    return command
+
+
+def from_run_callback() -> Callable[..., Any]:
+    """The group's own options: ``--from RUN_DIR --row N`` with the training options."""
+    resolution_default, resolution = TRAIN_OPTIONS["resolution"]
+    batch_default, batch = TRAIN_OPTIONS["batch"]
+    own = [
+        inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=typer.Context),
+        common_option(
+            "run_dir",
+            Annotated[
+                str | None,
+                typer.Option("--from", metavar="RUN_DIR", help="an archscope search run folder (reads its pareto.csv)"),
+            ],
+            None,
+        ),
+        common_option(
+            "row",
+            Annotated[str, typer.Option("--row", metavar="N", help="row of pareto.csv to train (0 = first)")],
+            "0",
+        ),
+        common_option("resolution", resolution, resolution_default),
+        common_option("batch", batch, batch_default),
+    ]
+
+    def callback(
+        ctx: typer.Context, run_dir: str | None, row: str, resolution: str, batch: str, **values: Any
+    ) -> int | None:
+        if ctx.invoked_subcommand is not None:
+            given = [p.opts[0] for p in ctx.command.params if ctx.get_parameter_source(p.name).name == "COMMANDLINE"]
+            if given:
+                raise typer.BadParameter(
+                    f"{given[0]} goes after the family name (archscope train FAMILY {given[0]} ...)"
+                )
+            return None
+        if run_dir is None:
+            raise typer.BadParameter("give a family (archscope train ndnet ...) or --from RUN_DIR --row N")
+        index = parsed("--row", lambda text: parse_number(text, int, 0), row)
+        family, hyper = read_search_row(Path(run_dir), int(index))
+        _, converters = family_options(get_family(family))
+        hyper["resolution"] = parsed("--resolution", converters["resolution"], resolution)
+        hyper["batch"] = parsed("--batch", converters["batch"], batch)
+        return run_train(family, hyper, **values)
+
+    callback.__signature__ = inspect.Signature([*own, *COMMON])  # type: ignore[attr-defined]
+    return callback
+
+
+app = typer.Typer(
+    help="Train a network as a segmentation model: mIoU before and after, metrics, checkpoints.",
+    invoke_without_command=True,
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.callback(invoke_without_command=True)(from_run_callback())
+
+for _family in FAMILIES.values():
+    app.command(name=_family.name, help=_family.summary)(family_train_command(_family))

@@ -1,0 +1,1 @@
+"""Shipped device profiles (TOML data files; see ``archscope.latency.profile``)."""

@@ -1,0 +1,182 @@
+"""Roofline-with-overhead latency model.
+
+A network runs as a sequence of kernels (one per op, or fused groups under the profile's
+fusion rule). Each kernel takes
+
+    compute = (macs + vector_ops) / (peak_macs_per_s · compute_efficiency)
+    memory  = traffic · (f / cache_bytes_per_s + (1 - f) / dram_bytes_per_s) / memory_efficiency
+              with f = min(1, cache_bytes / traffic), the share of the kernel's traffic
+              that its last-level cache can serve
+    time    = max(compute, memory) + overhead          (profile.combine = "max", roofline)
+           or compute + memory + overhead              (profile.combine = "sum", no overlap)
+
+with the efficiencies and overhead of the kernel's op class. The network's latency is
+the sum over its kernels; fps = batch / latency. The per-class and per-block breakdowns
+attribute each kernel to the class and block of its first op.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, Sequence
+
+from archscope.costs import CostReport, OpRecord
+from archscope.dims import as_int
+from archscope.latency.profile import Combine, DeviceProfile, Fusion
+from archscope.ops import OpClass
+
+
+@dataclass(frozen=True)
+class Kernel:
+    """One launched kernel: its ops and what it computes and moves."""
+
+    nodes: tuple[str, ...]
+    op_class: str
+    block: str
+    macs: float
+    vector_ops: float
+    traffic_bytes: float
+
+
+@dataclass(frozen=True)
+class KernelTime:
+    kernel: Kernel
+    compute_s: float
+    memory_s: float
+    overhead_s: float
+    time_s: float
+
+    @property
+    def bound(self) -> str:
+        return "compute" if self.compute_s >= self.memory_s else "memory"
+
+
+_EPILOGUE = {"batch_norm", "activation"}  # what a conv-bn-act kernel absorbs
+
+
+def _record_kernel(record: OpRecord) -> Kernel:
+    cost = record.total
+    return Kernel(
+        nodes=(record.node,),
+        op_class=str(record.op_class),
+        block=record.block,
+        macs=float(cost.macs),
+        vector_ops=float(cost.vector_ops),
+        traffic_bytes=float(cost.read_bytes + cost.write_bytes),
+    )
+
+
+def _fuse(kernel: Kernel, record: OpRecord, elem_bytes: int) -> Kernel:
+    # the intermediate tensor is neither written by the kernel nor read back
+    saved = 2 * float(record.shape.numel) * elem_bytes
+    cost = record.total
+    return Kernel(
+        nodes=(*kernel.nodes, record.node),
+        op_class=kernel.op_class,
+        block=kernel.block,
+        macs=kernel.macs + float(cost.macs),
+        vector_ops=kernel.vector_ops + float(cost.vector_ops),
+        traffic_bytes=kernel.traffic_bytes + float(cost.read_bytes + cost.write_bytes) - saved,
+    )
+
+
+def kernels(report: CostReport, fusion: Fusion) -> list[Kernel]:
+    """The kernels a network runs as, under a fusion rule."""
+    net = report.network
+    result: list[Kernel] = []
+    fusable: str | None = None  # node whose output the current kernel may absorb consumers of
+    for record in report.records:
+        if record.op_class is OpClass.INPUT:
+            continue
+        sources = net.sources(record.node)
+        if (
+            fusion is Fusion.CONV_BN_ACT
+            and fusable is not None
+            and record.kind in _EPILOGUE
+            and sources == [fusable]
+            and net.graph.out_degree(fusable) == 1
+        ):
+            result[-1] = _fuse(result[-1], record, report.elem_bytes)
+            fusable = record.node if record.kind == "batch_norm" else None
+            continue
+        result.append(_record_kernel(record))
+        fusable = record.node if record.kind in ("conv", "conv_transpose") else None
+    return result
+
+
+def kernel_time(kernel: Kernel, profile: DeviceProfile) -> KernelTime:
+    params = profile.classes[kernel.op_class]
+    compute = (kernel.macs + kernel.vector_ops) / (profile.peak_macs_per_s * params.compute_efficiency)
+    traffic = kernel.traffic_bytes
+    cached = min(1.0, profile.cache_bytes / traffic) if traffic > 0 else 1.0
+    per_byte = cached / profile.cache_bytes_per_s + (1 - cached) / profile.dram_bytes_per_s
+    memory = traffic * per_byte / params.memory_efficiency
+    overhead = params.overhead_us * 1e-6
+    busy = max(compute, memory) if profile.combine is Combine.MAX else compute + memory
+    return KernelTime(kernel, compute, memory, overhead, busy + overhead)
+
+
+@dataclass(frozen=True)
+class LatencyPrediction:
+    """Predicted latency of a network on a device, with its breakdowns."""
+
+    device: str
+    batch: int
+    kernel_times: tuple[KernelTime, ...]
+
+    @cached_property
+    def latency_ms(self) -> float:
+        return 1e3 * sum(k.time_s for k in self.kernel_times)
+
+    @property
+    def fps(self) -> float:
+        return 1e3 * self.batch / self.latency_ms
+
+    @property
+    def kernels(self) -> int:
+        return len(self.kernel_times)
+
+    def _by(self, key: str) -> dict[str, float]:
+        totals: dict[str, float] = {}
+        for k in self.kernel_times:
+            name = getattr(k.kernel, key)
+            totals[name] = totals.get(name, 0.0) + 1e3 * k.time_s
+        return totals
+
+    @cached_property
+    def by_class_ms(self) -> dict[str, float]:
+        return self._by("op_class")
+
+    @cached_property
+    def by_block_ms(self) -> dict[str, float]:
+        return self._by("block")
+
+    @property
+    def overhead_ms(self) -> float:
+        return 1e3 * sum(k.overhead_s for k in self.kernel_times)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "device": self.device,
+            "latency_ms": self.latency_ms,
+            "fps": self.fps,
+            "kernels": self.kernels,
+            "overhead_ms": self.overhead_ms,
+            "by_class_ms": self.by_class_ms,
+            "by_block_ms": self.by_block_ms,
+        }
+
+
+def predict(report: CostReport, profile: DeviceProfile) -> LatencyPrediction:
+    """Predicted latency of ``report``'s network on ``profile``'s device."""
+    if report.symbolic:
+        raise ValueError("latency needs a concrete network (no symbolic hyper-parameters)")
+    times = tuple(kernel_time(k, profile) for k in kernels(report, profile.fusion))
+    batch = as_int(report.network.shape(report.network.inputs[0]).n)
+    return LatencyPrediction(device=profile.name, batch=batch, kernel_times=times)
+
+
+def predict_many(reports: Sequence[CostReport], profile: DeviceProfile) -> list[float]:
+    """Latencies in ms of several networks."""
+    return [predict(r, profile).latency_ms for r in reports]

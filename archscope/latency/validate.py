@@ -1,0 +1,217 @@
+"""Validation of the latency model against measurements on this machine.
+
+Candidates are drawn at random from the registered families' samplers (widths, depths,
+expansions...) at two or more input resolutions. The calibration networks are the ones
+``archscope calibrate`` fitted the profile's in-network corrections on (drawn again from
+the profile's record with :data:`CALIBRATION_SEED`); they are measured again here and the
+MACs-proportional baseline (latency = k · MACs) is fitted on them, so the model and the
+baseline learn from the same networks. Validation candidates never include a
+calibration network.
+
+A shared CPU's speed drifts between minutes (measured here: the same network 21.4 ms in
+one run, 25.0 ms five minutes later), which no profile saved earlier can know. So the
+model gets what the baseline gets: one factor fitted on the calibration networks of the
+same interleaved run (``speed_factor``, the geometric mean of measured / predicted)
+scales its predictions, as ``k`` scales MACs for the baseline. The profile's shape (how
+time splits over op classes, sizes and kernels) is what is validated; the scores of the
+profile as saved are reported too (``uncorrected``). Both are then scored on the validation candidates: the share within
+±10%, the mean absolute percentage error and Spearman's rank correlation.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+from typing import Any, Callable, Collection, Mapping, Sequence
+
+from scipy.stats import spearmanr
+
+from archscope import api
+from archscope.families import get_family
+from archscope.families.base import Resolution
+from archscope.latency.measure import measure_many
+from archscope.latency.model import predict
+from archscope.latency.profile import DeviceProfile
+
+
+@dataclass(frozen=True)
+class Candidate:
+    family: str
+    hyper: dict[str, Any]
+
+    @property
+    def label(self) -> str:
+        shown = []
+        for key, value in self.hyper.items():
+            if isinstance(value, tuple) and not isinstance(value, Resolution):
+                value = ",".join(map(str, value))
+            shown.append(f"{key}={getattr(value, 'value', value)}")
+        return f"{self.family}(" + " ".join(shown) + ")"
+
+
+#: seed of the calibration networks; validation draws exclude them whatever their seed
+CALIBRATION_SEED = 20_161_101
+
+
+def draw_candidates(
+    families: Sequence[str],
+    count: int,
+    *,
+    resolutions: Sequence[tuple[int, int]],
+    seed: int,
+    exclude: Collection[Candidate] = (),
+) -> list[Candidate]:
+    """``count`` distinct random configurations, spread over families and resolutions,
+    none of them in ``exclude``."""
+    rng = random.Random(seed)
+    result: list[Candidate] = []
+    seen: set[str] = {c.label for c in exclude}
+    attempts = 0
+    while len(result) < count:
+        attempts += 1
+        if attempts > 100 * count:
+            raise ValueError(f"could not draw {count} distinct candidates from {', '.join(families)}")
+        family = families[len(result) % len(families)]
+        sampler = get_family(family).sample
+        if sampler is None:
+            raise ValueError(f"family {family!r} has no sampler for random candidates")
+        hyper = dict(sampler(rng))
+        hyper["resolution"] = Resolution(*resolutions[(len(result) // len(families)) % len(resolutions)])
+        candidate = Candidate(family, hyper)
+        if candidate.label not in seen:
+            seen.add(candidate.label)
+            result.append(candidate)
+    return result
+
+
+@dataclass(frozen=True)
+class CalibrationSet:
+    """Which networks a profile's in-network corrections were fitted on."""
+
+    families: tuple[str, ...]
+    count: int
+    resolutions: tuple[tuple[int, int], ...]
+
+    def candidates(self) -> list[Candidate]:
+        return draw_candidates(self.families, self.count, resolutions=self.resolutions, seed=CALIBRATION_SEED)
+
+    def record(self) -> dict[str, Any]:
+        """Entries for a profile's ``fit`` table."""
+        return {
+            "calibration_families": list(self.families),
+            "calibration_networks": self.count,
+            "calibration_resolutions": [f"{h}x{w}" for h, w in self.resolutions],
+        }
+
+    @classmethod
+    def from_record(cls, fit: Mapping[str, Any]) -> CalibrationSet | None:
+        if "calibration_networks" not in fit:
+            return None
+        sizes = tuple(tuple(int(v) for v in str(r).split("x")) for r in fit["calibration_resolutions"])
+        return cls(tuple(fit["calibration_families"]), int(fit["calibration_networks"]), sizes)  # type: ignore[arg-type]
+
+
+def scores(predicted: Sequence[float], measured: Sequence[float]) -> dict[str, float]:
+    """within_10pct (share, 0-1), mape (percent) and spearman of predictions."""
+    errors = [p / m - 1 for p, m in zip(predicted, measured)]
+    return {
+        "within_10pct": sum(abs(e) <= 0.10 for e in errors) / len(errors),
+        "mape": 100 * sum(abs(e) for e in errors) / len(errors),
+        "spearman": float(spearmanr(predicted, measured).statistic),
+    }
+
+
+def fit_proportional(x: Sequence[float], measured_ms: Sequence[float]) -> float:
+    """k of ``latency = k · x`` minimising the squared log error: the geometric mean of
+    the ratios. The MACs baseline (x = MACs) and the speed factor (x = predicted ms)."""
+    return math.exp(sum(math.log(t / m) for m, t in zip(x, measured_ms)) / len(x))
+
+
+@dataclass(frozen=True)
+class ValidationResult:
+    device: str
+    calibration: list[dict[str, Any]]
+    candidates: list[dict[str, Any]]
+    model: dict[str, float]
+    baseline: dict[str, float]
+    ms_per_gmac: float
+    speed_factor: float
+    uncorrected: dict[str, float]
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "device": self.device,
+            "n": len(self.candidates),
+            **self.model,
+            "speed_factor": self.speed_factor,
+            "baseline": {**self.baseline, "ms_per_gmac": self.ms_per_gmac},
+            "uncorrected": self.uncorrected,
+            "calibration_networks": len(self.calibration),
+        }
+
+
+def _row(candidate: Candidate, report: Any, measured: Any, profile: DeviceProfile) -> dict[str, Any]:
+    prediction = predict(report, profile)
+    return {
+        "network": candidate.label,
+        "family": candidate.family,
+        "resolution": str(candidate.hyper["resolution"]),
+        "macs": int(report.total.cost.macs),
+        "params": int(report.total.cost.params),
+        "layers": int(report.total.layers),
+        "kernels": prediction.kernels,
+        "predicted_raw_ms": prediction.latency_ms,
+        "measured_ms": measured.median_ms,
+        "spread_pct": measured.spread_pct,
+    }
+
+
+def validate_latency(
+    profile: DeviceProfile,
+    *,
+    families: Sequence[str] = ("ndnet",),
+    count: int = 24,
+    calibration_count: int = 6,
+    resolutions: Sequence[tuple[int, int]] = ((256, 512), (512, 1024)),
+    seed: int = 0,
+    rounds: int = 11,
+    on_progress: Callable[[str, int, int], None] | None = None,
+) -> ValidationResult:
+    """Measure calibration and validation networks (disjoint) and score the model and
+    the MACs baseline on the validation networks. The calibration networks are the
+    profile's own (see :class:`CalibrationSet`); a profile without that record (one
+    fitted elsewhere) gets ``calibration_count`` networks drawn like the candidates."""
+    recorded = CalibrationSet.from_record(profile.fit)
+    calibration_set = recorded or CalibrationSet(tuple(families), calibration_count, tuple(resolutions))
+    calibration = calibration_set.candidates()
+    validation = draw_candidates(families, count, resolutions=resolutions, seed=seed, exclude=calibration)
+    groups = {"calibration": calibration, "validation": validation}
+    reports = {name: [api.cost(c.family, **c.hyper) for c in group] for name, group in groups.items()}
+    # one interleaved measurement of both sets, so that drifts of the machine's speed
+    # hit calibration and validation networks alike
+    networks = [r.network for name in groups for r in reports[name]]
+    progress = (lambda r: on_progress("calibration and validation", r, rounds)) if on_progress else None
+    measured = measure_many(networks, rounds=rounds, memory_format=profile.memory_format, on_round=progress)
+    by_group = {"calibration": measured[: len(calibration)], "validation": measured[len(calibration):]}
+    rows = {
+        name: [_row(c, r, m, profile) for c, r, m in zip(group, reports[name], by_group[name])]
+        for name, group in groups.items()
+    }
+    calibration_ms = [r["measured_ms"] for r in rows["calibration"]]
+    per_mac = fit_proportional([r["macs"] for r in rows["calibration"]], calibration_ms)
+    speed = fit_proportional([r["predicted_raw_ms"] for r in rows["calibration"]], calibration_ms)
+    for row in rows["calibration"] + rows["validation"]:
+        row["baseline_ms"] = per_mac * row["macs"]
+        row["predicted_ms"] = speed * row["predicted_raw_ms"]
+    measured = [r["measured_ms"] for r in rows["validation"]]
+    return ValidationResult(
+        device=profile.name,
+        calibration=rows["calibration"],
+        candidates=rows["validation"],
+        model=scores([r["predicted_ms"] for r in rows["validation"]], measured),
+        baseline=scores([r["baseline_ms"] for r in rows["validation"]], measured),
+        ms_per_gmac=per_mac * 1e9,
+        speed_factor=speed,
+        uncorrected=scores([r["predicted_raw_ms"] for r in rows["validation"]], measured),
+    )

@@ -1,0 +1,58 @@
+"""Calibration fits recover known parameters from synthetic measurements."""
+
+import dataclasses
+
+import pytest
+
+from archscope import api
+from archscope.latency.calibrate import micro_benchmarks
+from archscope.latency.fit import fit_device_wide, fit_per_class, predicted_s, sample
+from archscope.latency.profile import CLASSES, ClassParams, load_profile
+from archscope.costs import analyze
+
+
+def with_classes(profile, **params):
+    return dataclasses.replace(profile, classes={c: ClassParams(**params) for c in CLASSES})
+
+
+def test_device_wide_fit_recovers_known_parameters():
+    truth = with_classes(load_profile("titanx"), compute_efficiency=0.4, memory_efficiency=0.6, overhead_us=12.0)
+    start = with_classes(truth, compute_efficiency=0.9, memory_efficiency=0.2, overhead_us=40.0)
+    configs = [((8, 16, 32), (2, 2, 2)), ((32, 64, 128), (4, 8, 4)), ((64, 128, 256), (2, 6, 2)), ((12, 24, 48), (8, 8, 8)), ((128, 256, 512), (1, 1, 1))]
+    samples = []
+    for widths, depths in configs:
+        report = api.cost("ndnet", widths=widths, depths=depths, resolution=(512, 1024))
+        measured = predicted_s(sample(report, truth, 1.0), truth)
+        samples.append(sample(report, start, measured))
+    fitted, rms = fit_device_wide(start, samples)
+    params = fitted.classes["pointwise"]
+    assert rms < 1e-4
+    assert params.compute_efficiency == pytest.approx(0.4, rel=0.02)
+    assert params.memory_efficiency == pytest.approx(0.6, rel=0.02)
+    assert params.overhead_us == pytest.approx(12.0, rel=0.05)
+
+
+def test_too_few_networks_for_the_free_parameters():
+    profile = load_profile("titanx")
+    one = [sample(api.cost("ndnet", resolution=(64, 128)), profile, 0.01)]
+    with pytest.raises(ValueError, match="cannot determine"):
+        fit_device_wide(profile, one)
+
+
+def test_per_class_fit_recovers_each_class():
+    base = load_profile("local")
+    truth = base.with_classes(
+        depthwise=ClassParams(0.2, 0.3, 40.0), **{"norm/activation": ClassParams(0.5, 0.7, 8.0)}
+    )
+    by_class = {}
+    for cls, network in micro_benchmarks():
+        if cls in ("depthwise", "norm/activation"):
+            report = analyze(network)
+            by_class.setdefault(cls, []).append(sample(report, base, predicted_s(sample(report, truth, 1.0), truth)))
+    fitted, errors = fit_per_class(base, by_class)
+    assert fitted.classes["depthwise"].memory_efficiency == pytest.approx(0.3, rel=0.03)
+    assert fitted.classes["depthwise"].overhead_us == pytest.approx(40.0, rel=0.05)
+    assert fitted.classes["norm/activation"].memory_efficiency == pytest.approx(0.7, rel=0.03)
+    assert fitted.classes["norm/activation"].overhead_us == pytest.approx(8.0, rel=0.05)
+    assert max(errors.values()) < 1e-3
+    assert fitted.classes["conv"] == base.classes["conv"]  # classes without data keep their values

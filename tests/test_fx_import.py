@@ -1,0 +1,199 @@
+"""Importing any nn.Module with torch.fx: known calls mapped to archscope ops, unknown
+ones listed, shared modules counted once, bad input rejected in one line."""
+
+import json
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from archscope import api
+from archscope.check import cross_check
+from archscope.cli import main
+from archscope.fx_import import FxImportError, from_module, load_factory, parse_input_shape
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_torch_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+class Zoo(nn.Module):
+    """Known calls in module and functional form, a shared conv, a three-term sum,
+    indices and unpooling, slices, chunks, padding, dropout and three unknown calls."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(3, 8, 3, stride=2, padding=1), nn.BatchNorm2d(8), nn.ReLU())
+        self.shared = nn.Conv2d(8, 8, 3, padding=1, bias=False)
+        self.pool = nn.MaxPool2d(2, return_indices=True)
+        self.act = nn.GELU()
+        self.drop = nn.Dropout2d(0.1)
+        self.head = nn.Linear(8, 5)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.stem(x)
+        a = self.shared(x)
+        b = self.shared(a)
+        x = F.relu(x + a + b)
+        y, indices = self.pool(x)
+        x = F.max_unpool2d(self.drop(y), indices, 2, output_size=(16, 16))  # torch.jit needs ints
+        left = torch.chunk(x, 2, dim=1)[0]
+        x = F.pad(torch.cat([left, x[:, 4:]], 1), (0, 0, 0, 0, 0, 8))
+        x = self.act(x[:, :8]) * 2
+        x = x.permute(0, 1, 3, 2)
+        return self.head(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
+
+
+def zoo() -> nn.Module:
+    return Zoo()
+
+
+def not_a_module() -> int:
+    return 3
+
+
+def broken() -> nn.Module:
+    raise RuntimeError("no weights\nsecond line")
+
+
+class Branching(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x if x.sum() > 0 else -x
+
+
+def branching() -> nn.Module:
+    return Branching()
+
+
+@pytest.fixture(scope="module")
+def zoo_report():
+    module = Zoo()
+    return module, api.cost(from_module(module, (2, 3, 32, 32)))
+
+
+def test_unknown_calls_are_listed_not_costed(zoo_report):
+    _, report = zoo_report
+    assert report.unknown_ops == {"GELU": 1, "Tensor.permute": 1, "mul": 1}
+    assert report.summary()["unknown_ops"] == report.unknown_ops
+    # the known ops after them are still costed: the head's linear layer
+    head = [r for r in report.records if r.kind == "linear"]
+    assert len(head) == 1 and head[0].total.macs == 2 * 8 * 5
+
+
+def test_known_calls_map_to_archscope_ops(zoo_report):
+    _, report = zoo_report
+    kinds = [r.kind for r in report.records]
+    for kind in ("max_unpool", "slice", "channel_pad", "dropout", "concat", "adaptive_avgpool", "linear"):
+        assert kind in kinds, kind
+    sums = [r for r in report.records if r.kind == "add"]
+    assert len(sums) == 1 and len(report.network.sources(sums[0].node)) == 3  # x + a + b is one sum
+    net = report.network
+    unpool = next(r.node for r in report.records if r.kind == "max_unpool")
+    pool = net.ports(unpool)[1]
+    assert pool.index == 1 and net.op(pool.node).return_indices
+
+
+def test_shared_module_counts_once(zoo_report):
+    module, report = zoo_report
+    shared = [r for r in report.records if report.network.shares(r.node)]
+    assert len(shared) == 1 and shared[0].total.params == 0 and shared[0].total.macs > 0
+    assert report.total.all_params == sum(p.numel() for p in module.parameters())
+
+
+def test_cross_check_runs_the_users_module(zoo_report):
+    module, report = zoo_report
+    checks = cross_check(report, model=module)
+    for tool in ("fvcore", "ptflops_aten", "torch_params"):
+        assert checks[tool].diff == 0, (tool, checks[tool].as_dict())
+    assert "GELU x1" in checks["fvcore"].note
+
+
+def test_blocks_are_top_level_submodules():
+    model = nn.Sequential(nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU()), nn.Sequential(nn.Conv2d(4, 4, 1)))
+    report = api.cost(from_module(model, (1, 3, 16, 16)))
+    assert [b.name for b in report.blocks] == ["0", "1"]
+    assert report.total.layers == 2
+
+
+def test_training_mode_is_restored():
+    module = Zoo().train()
+    from_module(module, (1, 3, 32, 32))
+    assert module.training
+
+
+@pytest.mark.parametrize(
+    "make, shape, message",
+    [
+        (Zoo, (1, 4, 32, 32), "rejects an input of shape 1x4x32x32"),
+        (Zoo, (1, 3, 32), "4 positive sizes"),
+        (Branching, (1, 3, 8, 8), "cannot trace Branching"),
+    ],
+)
+def test_bad_modules_and_shapes(make, shape, message):
+    with pytest.raises(FxImportError, match=message) as error:
+        from_module(make(), shape)
+    assert "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize(
+    "spec, message",
+    [
+        ("no_such_package.mod:f", "cannot import no_such_package.mod:f"),
+        ("tests.test_fx_import:missing", "cannot import"),
+        ("tests.test_fx_import:broken", r"broken\(\) raised RuntimeError: no weights$"),
+        ("tests.test_fx_import:not_a_module", "returned a int, not a torch.nn.Module"),
+        ("no_colon", "package.module:factory"),
+    ],
+)
+def test_bad_factories(spec, message):
+    with pytest.raises(FxImportError, match=message):
+        load_factory(spec)
+
+
+def test_input_shape_parsing():
+    assert parse_input_shape("1x3x512x1024") == (1, 3, 512, 1024)
+    for bad in ("1x3x512", "1x3x0x4", "axbxcxd"):
+        with pytest.raises(FxImportError):
+            parse_input_shape(bad)
+
+
+def run(capsys, *args):
+    code = main(["cost", *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_cli_module_json_and_table(capsys):
+    code, out, _ = run(capsys, "--module", "tests.test_fx_import:zoo", "--input", "1x3x32x32", "--format", "json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["unknown_ops"] == {"GELU": 1, "Tensor.permute": 1, "mul": 1}
+    assert data["params"] + data["norm_params"] == sum(p.numel() for p in Zoo().parameters())
+    code, out, _ = run(capsys, "--module", "tests.test_fx_import:zoo", "--input", "1x3x32x32", "--check")
+    assert code == 0
+    assert "not counted" in out and "GELU x1" in out and "cross-check" in out
+
+
+@pytest.mark.parametrize(
+    "args, names",
+    [
+        (["--module", "no_such_package.mod:f", "--input", "1x3x8x8"], "no_such_package"),
+        (["--module", "tests.test_fx_import:broken", "--input", "1x3x8x8"], "no weights"),
+        (["--module", "tests.test_fx_import:zoo", "--input", "1x5x8x8"], "1x5x8x8"),
+        (["--module", "tests.test_fx_import:branching", "--input", "1x3x8x8"], "cannot trace"),
+        (["--module", "tests.test_fx_import:zoo", "--input", "1x3x8"], "1x3x8"),
+        (["--module", "tests.test_fx_import:zoo"], "--input"),
+        (["--module", "tests.test_fx_import:zoo", "--input", "1x3x8x8", "enet"], "enet"),
+    ],
+)
+def test_cli_bad_input_is_one_line_exit_2(capsys, args, names):
+    code, out, err = run(capsys, *args)
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("archscope: error:") and names in lines[0], err
+    assert out == ""
