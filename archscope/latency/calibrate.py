@@ -14,8 +14,9 @@
    does not). What the whole networks take beyond the sum of their ops' fitted times
    (the framework's work between ops: allocation, freeing, the graph walk, and the
    occasional slow op that a per-op median hides) becomes a per-kernel overhead added
-   to every class: the median over the networks of (measured - predicted) / kernels. ``archscope validate latency`` fits its MACs baseline on the
-   same networks and never draws them as validation candidates.
+   to every class: the median over the networks of (measured - predicted) / kernels.
+   ``archscope validate latency`` fits its MACs baseline on the same networks and never
+   draws them as validation candidates.
 
 The fitted profile is saved to the user's devices folder (``profile.user_devices_dir``)
 unless another path is given.
@@ -34,9 +35,9 @@ from typing import Callable, Iterator, Sequence
 
 import torch
 
+from archscope import api
 from archscope.costs import analyze
 from archscope.graph import GraphBuilder, Network
-from archscope import api
 from archscope.latency.fit import Sample, fit_per_class, predicted_s, sample, with_extra_overhead
 from archscope.latency.model import kernels
 from archscope.latency.measure import malloc_tuned, time_callable

@@ -6,7 +6,7 @@ import pytest
 
 from archscope import api
 from archscope.latency.calibrate import micro_benchmarks
-from archscope.latency.fit import fit_device_wide, fit_per_class, predicted_s, sample
+from archscope.latency.fit import fit_device_wide, fit_per_class, predicted_s, sample, with_extra_overhead
 from archscope.latency.profile import CLASSES, ClassParams, load_profile
 from archscope.costs import analyze
 
@@ -56,3 +56,11 @@ def test_per_class_fit_recovers_each_class():
     assert fitted.classes["norm/activation"].overhead_us == pytest.approx(8.0, rel=0.05)
     assert max(errors.values()) < 1e-3
     assert fitted.classes["conv"] == base.classes["conv"]  # classes without data keep their values
+
+
+def test_extra_overhead_is_added_to_every_class_and_never_below_zero():
+    profile = with_classes(load_profile("titanx"), compute_efficiency=0.5, memory_efficiency=0.5, overhead_us=10.0)
+    raised = with_extra_overhead(profile, 2.5)
+    assert {p.overhead_us for p in raised.classes.values()} == {12.5}
+    assert {p.compute_efficiency for p in raised.classes.values()} == {0.5}
+    assert {p.overhead_us for p in with_extra_overhead(profile, -20.0).classes.values()} == {0.0}

@@ -7,7 +7,14 @@ import pytest
 from archscope import api
 from archscope.latency.measure import MALLOC_ENV, measure_many
 from archscope.latency.profile import load_profile
-from archscope.latency.validate import draw_candidates, fit_proportional, scores, validate_latency
+from archscope.latency.validate import (
+    CALIBRATION_SEED,
+    CalibrationSet,
+    draw_candidates,
+    fit_proportional,
+    scores,
+    validate_latency,
+)
 
 
 def test_measure_many_interleaved():
@@ -52,3 +59,27 @@ def test_validation_runs_end_to_end_on_tiny_networks():
     assert {"within_10pct", "mape", "spearman"} <= set(summary) and set(summary["baseline"]) >= {"within_10pct", "mape", "spearman"}
     calibration = {r["network"] for r in result.calibration}
     assert calibration.isdisjoint(r["network"] for r in result.candidates)
+
+
+def test_validation_scales_the_model_by_its_speed_factor_on_the_calibration_networks():
+    result = validate_latency(
+        load_profile("titanx"), count=4, calibration_count=2, resolutions=[(64, 128)], rounds=3, seed=2
+    )
+    calibration = result.calibration
+    expected = fit_proportional([r["predicted_raw_ms"] for r in calibration], [r["measured_ms"] for r in calibration])
+    assert result.speed_factor == pytest.approx(expected)
+    for row in result.candidates:
+        assert row["predicted_ms"] == pytest.approx(expected * row["predicted_raw_ms"])
+    raw = scores([r["predicted_raw_ms"] for r in result.candidates], [r["measured_ms"] for r in result.candidates])
+    assert result.summary()["uncorrected"] == raw
+
+
+def test_a_profiles_recorded_calibration_networks_are_drawn_again_and_excluded():
+    recorded = CalibrationSet(("ndnet",), 3, ((64, 128), (128, 256)))
+    again = CalibrationSet.from_record(recorded.record())
+    assert again == recorded
+    assert [c.label for c in again.candidates()] == [c.label for c in recorded.candidates()]
+    assert CalibrationSet.from_record({}) is None
+    excluded = draw_candidates(["ndnet"], 40, resolutions=[(64, 128), (128, 256)], seed=CALIBRATION_SEED,
+                               exclude=recorded.candidates())
+    assert {c.label for c in excluded}.isdisjoint(c.label for c in recorded.candidates())
