@@ -1,13 +1,14 @@
-"""Params, BN params, MACs and layers of every family's presets at 1024x2048.
+"""Params, BN params, MACs, layers and predicted Titan X fps of every family's presets
+at 1024x2048.
 
-Usage: python benchmarks/family_table.py [--out results/families.csv] [--device NAME]
+Usage: python benchmarks/family_table.py [--out results/families.csv] [--device NAME ...]
 
 One row per preset of every registered family (plus a ``default`` row when no preset is
 the default configuration), with the published parameter count and our error against
 it where the paper gives one (for ``params``, the papers' convention, and for torch's
 count, BN included), counted over what the paper counts (NDNet's Table II: the backbone
-without its FCN32 head). ``--device`` adds the predicted latency and fps on a
-device profile (``archscope cost --device``'s model): the hook for the fps column.
+without its FCN32 head), and the predicted latency and fps (batch 1) on each device
+profile (``archscope cost --device``'s model; default: titanx, NDNet's and ICNet's GPU).
 """
 
 from __future__ import annotations
@@ -21,8 +22,10 @@ import pandas as pd
 
 from archscope import api
 from archscope.families import FAMILIES
+from archscope.latency import DeviceProfile, load_profile, predict
 
 RESOLUTION = (1024, 2048)
+DEVICES = ("titanx",)
 #: what a family's published parameter count covers, when it is not the whole network
 PAPER_SCOPE: dict[str, dict[str, Any]] = {"ndnet": {"head": "none"}}
 
@@ -48,7 +51,7 @@ def presets(family: str) -> dict[str, dict[str, Any]]:
     return found
 
 
-def row(family: str, preset: str, values: dict[str, Any], device: str | None) -> dict[str, Any]:
+def row(family: str, preset: str, values: dict[str, Any], profiles: tuple[DeviceProfile, ...] = ()) -> dict[str, Any]:
     hyper = _hyper(values)
     report = api.cost(family, resolution=RESOLUTION, **hyper)
     cost = report.total.cost
@@ -67,24 +70,26 @@ def row(family: str, preset: str, values: dict[str, Any], device: str | None) ->
         "params_error_pct": round(100 * (scoped.cost.params / paper - 1), 2) if paper else None,
         "torch_params_error_pct": round(100 * (scoped.all_params / paper - 1), 2) if paper else None,
     }
-    if device is not None:
-        prediction = api.latency(report, device)
-        result[f"{device}_latency_ms"] = round(prediction.latency_ms, 3)
-        result[f"{device}_fps"] = round(prediction.fps, 2)
+    for profile in profiles:
+        prediction = predict(report, profile)
+        result[f"{profile.name}_latency_ms"] = round(prediction.latency_ms, 3)
+        result[f"{profile.name}_fps"] = round(prediction.fps, 2)
     return result
 
 
-def table(device: str | None = None) -> pd.DataFrame:
-    rows = [row(family, name, values, device) for family in FAMILIES for name, values in presets(family).items()]
+def table(devices: tuple[str, ...] = DEVICES) -> pd.DataFrame:
+    profiles = tuple(load_profile(device) for device in devices)
+    rows = [row(family, name, values, profiles) for family in FAMILIES for name, values in presets(family).items()]
     return pd.DataFrame(rows)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("results/families.csv"))
-    parser.add_argument("--device", help="also predict latency and fps on this device profile (e.g. titanx)")
+    parser.add_argument("--device", nargs="+", default=list(DEVICES), metavar="NAME",
+                        help=f"device profiles to predict latency and fps on (default: {' '.join(DEVICES)})")
     args = parser.parse_args()
-    frame = table(args.device)
+    frame = table(tuple(args.device))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(args.out, index=False)
     print(frame.drop(columns="config").to_string(index=False))

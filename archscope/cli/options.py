@@ -74,6 +74,23 @@ def _show(value: Any) -> str:
     return str(value.value if isinstance(value, Enum) else value)
 
 
+_BOOL_TEXT = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
+
+
+def parse_bool(value: bool | str) -> bool:
+    """A flag's value, or its text in a file (``True``/``False``, yes/no, 1/0).
+
+    >>> parse_bool("False"), parse_bool(True)
+    (False, True)
+    """
+    if isinstance(value, bool):
+        return value
+    try:
+        return _BOOL_TEXT[str(value).strip().lower()]
+    except KeyError:
+        raise typer.BadParameter(f"{value!r} is not true or false") from None
+
+
 def _option(name: str, base: Any, help_: Help, default: Any) -> tuple[Any, Any, Callable[[Any], Any]]:
     """(annotation, CLI default, converter to the build function's value)."""
     flag = "--" + name.replace("_", "-")
@@ -90,7 +107,7 @@ def _option(name: str, base: Any, help_: Help, default: Any) -> tuple[Any, Any, 
         option = typer.Option(flag, help=text, metavar="INT" if base is int else "FLOAT")
         return Annotated[str, option], str(default), lambda text: parse_number(text, base, help_.minimum)
     if base is bool:
-        return Annotated[bool, typer.Option(f"{flag}/--no-{name.replace('_', '-')}", help=text)], default, bool
+        return Annotated[bool, typer.Option(f"{flag}/--no-{name.replace('_', '-')}", help=text)], default, parse_bool
     raise TypeError(f"no CLI option type for hyper-parameter {name}: {base!r}")
 
 

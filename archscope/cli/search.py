@@ -143,6 +143,7 @@ def search(
     device: Annotated[Optional[str], typer.Option("--device", metavar="NAME", help="device profile fps is predicted on (overrides the space)")] = None,
     resolution: Annotated[Optional[str], typer.Option("--resolution", metavar="HxW", help="input size (overrides the space)")] = None,
     min_fps: Annotated[Optional[float], typer.Option("--min-fps", help="constraint: predicted fps >= this (overrides the space)")] = None,
+    max_latency_ms: Annotated[Optional[float], typer.Option("--max-latency-ms", help="constraint: predicted latency <= this, ms (overrides the space)")] = None,
     min_layers: Annotated[Optional[int], typer.Option("--min-layers", min=1, help="constraint: layers >= this (overrides the space)")] = None,
     trials: Annotated[Optional[int], typer.Option("--trials", min=1, help="finished trials of the study, all workers together (default 300)")] = None,
     sampler: Annotated[Optional[str], typer.Option("--sampler", metavar="tpe|nsga2|random|exhaustive", help="Optuna sampler, or exhaustive: every configuration, the true front (default tpe)")] = None,
@@ -151,7 +152,7 @@ def search(
     study_name: Annotated[Optional[str], typer.Option("--study-name", metavar="NAME", help="study to create, resume or join (default: the --out folder's name)")] = None,
     out: Annotated[Optional[Path], typer.Option("--out", metavar="DIR", help="run folder (default: results/runs/<study name>/)")] = None,
     output_format: Annotated[SearchFormat, typer.Option("--format", help="table (rich) or json (one object)")] = SearchFormat.TABLE,
-    true_front: Annotated[bool, typer.Option("--true-front/--no-true-front", help="compare with the exhaustive front when the space is small enough")] = True,
+    true_front: Annotated[bool, typer.Option("--true-front/--no-true-front", help="enumerate the space when it is small enough, to compare with its exhaustive front; --no-true-front skips that (the reference point then comes from the space's corners)")] = True,
 ) -> int:
     """Search a space for the Pareto front of its objectives under its constraints."""
     from archscope.latency.profile import ProfileError, load_profile
@@ -161,15 +162,16 @@ def search(
     from archscope.search.space import SpaceError
     from archscope.search.study import Sampler, StorageError, StudyMismatch
 
-    if min_fps is not None and not min_fps > 0:
-        raise _bad(f"{min_fps} must be > 0", "'--min-fps'")
+    for flag, value in (("--min-fps", min_fps), ("--max-latency-ms", max_latency_ms)):
+        if value is not None and not value > 0:
+            raise _bad(f"{value} must be > 0", f"'{flag}'")
     try:
         chosen = Sampler(sampler) if sampler is not None else None
     except ValueError:
         raise _bad(f"{sampler!r} is not one of tpe, nsga2, random, exhaustive", "'--sampler'") from None
     options = SearchOptions(
         space=space, device=device, resolution=parsed("--resolution", parse_resolution, resolution) if resolution is not None else None,
-        min_fps=min_fps, min_layers=min_layers, trials=trials, sampler=chosen, seed=seed, storage=storage,
+        min_fps=min_fps, max_latency_ms=max_latency_ms, min_layers=min_layers, trials=trials, sampler=chosen, seed=seed, storage=storage,
         study_name=study_name, out=out, true_front=true_front, command=" ".join(["archscope", *map(shlex.quote, state.argv)]),
     )
     progress = _LazyProgress()

@@ -64,6 +64,6 @@ def enumerate_space(space: SearchSpace, profile: DeviceProfile, *, max_configs: 
     table["feasible"] = is_feasible(violations) if violations else True
     return Enumeration(
         table=table,
-        front=front(table, space.objectives, config_columns=config_columns(space)),
+        front=front(table, space.objectives, config_columns=config_columns(space), prefer=space.defaults()),
         full_evaluations=evaluator.full_evaluations,
     )

@@ -2,8 +2,10 @@
 
 A candidate is costed with the full analytic model (``archscope.cost`` + the device's
 latency prediction); its metrics are what objectives and rules refer to. Constraint
-values follow Optuna's convention (feasible where every value is <= 0); fps and layers
-violations are relative (0.1 = 10% short), rule violations are in the rule's own units.
+values follow Optuna's convention (feasible where every value is <= 0); fps,
+max_latency_ms and layers violations are relative (0.1 = 10% short or over), rule
+violations are in the rule's own units. Any registered family can be evaluated; the
+``width`` metrics exist only for configurations with a ``widths`` tuple.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ METRICS: dict[str, str] = {
     "fps": "predicted frames per second on the space's device (batch / latency)",
 }
 INT_METRICS = ("layers", "width", "max_width", "params", "macs")
+#: metrics read from a ``widths`` tuple (families without one have none)
+WIDTH_METRICS = ("width", "max_width")
 
 
 class Direction(StrEnum):
@@ -79,6 +83,8 @@ def constraint_values(space: SearchSpace, values: Mapping[str, Any]) -> dict[str
     result: dict[str, Any] = {}
     if constraints.min_fps is not None:
         result["min_fps"] = (constraints.min_fps - values["fps"]) / constraints.min_fps
+    if constraints.max_latency_ms is not None:
+        result["max_latency_ms"] = (values["latency_ms"] - constraints.max_latency_ms) / constraints.max_latency_ms
     if constraints.min_layers is not None:
         result["min_layers"] = (constraints.min_layers - values["layers"]) / constraints.min_layers
     for rule in constraints.rules:

@@ -6,15 +6,18 @@ the WFG algorithm Optuna's own samplers and plots use) expects.
 
 The reference point is fixed by the space, not by a run, so that the fronts of two runs
 (or a run and the exhaustive true front) are measured against the same point: each
-objective's worst value over the space, taken at the space's two corners (every
-parameter at its lowest, every parameter at its highest) and clamped by the constraints
-on that metric (a feasible point has layers >= min_layers and fps >= min_fps), then moved
-1% of the objective's range further, so that a front's extreme points count.
+objective's worst value over the space, clamped by the constraints on that metric (a
+feasible point has layers >= min_layers, fps >= min_fps and latency_ms <=
+max_latency_ms), then moved 1% of the objective's range further, so that a front's
+extreme points count. The worst value is taken over every configuration when the space
+was enumerated, else at the space's two corners (every parameter at its first value,
+every parameter at its last: the extremes when costs grow with every parameter, as
+NDNet's do; categorical choices are listed from the cheapest to the costliest).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -61,9 +64,17 @@ def _non_dominated_2d(unique: np.ndarray) -> np.ndarray:
     return keep
 
 
-def front(frame: pd.DataFrame, objectives: Sequence[Objective], *, config_columns: Sequence[str]) -> pd.DataFrame:
+def front(
+    frame: pd.DataFrame,
+    objectives: Sequence[Objective],
+    *,
+    config_columns: Sequence[str],
+    prefer: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
     """The feasible, non-dominated rows of ``frame``: one row per objective vector (the
-    fastest configuration when several reach the same objectives; ``alternatives`` counts
+    fastest configuration when several reach the same objectives, and among equally fast
+    ones the one with the most ``prefer`` column values, e.g. the family's defaults: the
+    configuration that names an identical network most plainly; ``alternatives`` counts
     the others), sorted by the first objective, best first."""
     feasible = frame[frame["feasible"].astype(bool)].drop_duplicates(subset=list(config_columns))
     if feasible.empty:
@@ -71,19 +82,30 @@ def front(frame: pd.DataFrame, objectives: Sequence[Objective], *, config_column
     on_front = feasible[non_dominated(losses(feasible, objectives))]
     metrics = [o.metric for o in objectives]
     counts = on_front.groupby(metrics).size().rename("alternatives") - 1
-    best = on_front.sort_values("fps", ascending=False, kind="stable").drop_duplicates(subset=metrics)
+    changes = pd.Series(0, index=on_front.index)
+    for column, value in (prefer or {}).items():
+        if column in on_front:
+            changes += (on_front[column].astype(str) != value).astype(int)
+    order = on_front.assign(_changes=changes).sort_values(["fps", "_changes"], ascending=[False, True], kind="stable")
+    best = order.drop_duplicates(subset=metrics).drop(columns="_changes")
     best = best.join(counts, on=metrics)
     first = objectives[0]
     return best.sort_values(first.metric, ascending=first.direction is Direction.MINIMIZE, kind="stable").reset_index(drop=True)
 
 
-def reference_point(space: SearchSpace, profile: DeviceProfile) -> np.ndarray:
-    """The space's reference point, in losses (see the module docstring)."""
-    corners = [evaluate(space.family, space.hyper(corner), profile) for corner in space.corners()]
-    bounds = {"layers": space.constraints.min_layers, "fps": space.constraints.min_fps}
+def reference_point(space: SearchSpace, profile: DeviceProfile, *, table: pd.DataFrame | None = None) -> np.ndarray:
+    """The space's reference point, in losses (see the module docstring); ``table``:
+    every configuration's metrics, when the space was enumerated."""
+    if table is not None and len(table):
+        metrics = table[[o.metric for o in space.objectives]]
+        evaluated = [metrics.min().to_dict(), metrics.max().to_dict()]
+    else:
+        evaluated = [evaluate(space.family, space.hyper(corner), profile) for corner in space.corners()]
+    constraints = space.constraints
+    bounds = {"layers": constraints.min_layers, "fps": constraints.min_fps, "latency_ms": constraints.max_latency_ms}
     point = []
     for objective in space.objectives:
-        values = [c[objective.metric] for c in corners]
+        values = [float(c[objective.metric]) for c in evaluated]
         worst, best = (min(values), max(values)) if objective.direction is Direction.MAXIMIZE else (max(values), min(values))
         bound = bounds.get(objective.metric)
         if bound is not None:

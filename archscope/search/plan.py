@@ -37,6 +37,7 @@ class SearchOptions:
     device: str | None = None
     resolution: Resolution | None = None
     min_fps: float | None = None
+    max_latency_ms: float | None = None
     min_layers: int | None = None
     trials: int | None = None
     sampler: Sampler | None = None
@@ -49,7 +50,8 @@ class SearchOptions:
 
     @property
     def overrides(self) -> dict[str, Any]:
-        return {"device": self.device, "min_fps": self.min_fps, "min_layers": self.min_layers, "resolution": self.resolution}
+        return {"device": self.device, "min_fps": self.min_fps, "max_latency_ms": self.max_latency_ms,
+                "min_layers": self.min_layers, "resolution": self.resolution}
 
 
 def run_defaults(space: str | None) -> dict[str, Any]:

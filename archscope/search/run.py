@@ -1,8 +1,9 @@
 """A search run's folder: ``trials.csv``, ``pareto.csv`` and ``config.toml``.
 
 ``pareto.csv`` has one row per front point: ``family``, the searched hyper-parameters as
-the CLI spells them (``widths`` "24,48,96", ``depths``, ``expansion``), the metrics
-(``layers``, ``width``, ``max_width``, ``params``, ``macs``, ``latency_ms``, ``fps``),
+the CLI spells them (``widths`` "24,48,96", ``depths``, ``expansion``; ERFNet's ``conv``
+"grouped"), the metrics (``layers``, ``width`` and ``max_width`` when the family has
+widths, ``params``, ``macs``, ``latency_ms``, ``fps``),
 ``feasible``, ``alternatives`` (other configurations with the same objective values) and
 ``trial`` (its number in the study; empty for exhaustive runs). ``trials.csv`` has every
 trial (or every configuration of an exhaustive run) with its state, worker, parameter
@@ -42,22 +43,26 @@ def default_run_name(space: str, sampler: str, now: dt.datetime | None = None) -
 
 
 def trials_frame(study: optuna.Study, space: SearchSpace) -> pd.DataFrame:
-    """Every trial of the study, one row each."""
+    """Every trial of the study, one row each; the metrics the family has (``width``
+    needs a ``widths`` tuple)."""
     rows = []
-    for trial in study.get_trials(deepcopy=False):
+    trials = study.get_trials(deepcopy=False)
+    found = {name for t in trials for name in t.user_attrs.get(ATTR, {}).get("metrics", {})}
+    metrics = [name for name in METRICS if name in found] or list(METRICS)
+    for trial in trials:
         info = trial.user_attrs.get(ATTR, {})
         row: dict[str, Any] = {"trial": trial.number, "state": trial.state.name, "worker": info.get("worker", "")}
         row.update({p.hyper: info.get("config", {}).get(p.hyper, "") for p in space.parameters})
         entries = info.get("entries", {})
         row.update({name: entries.get(name, trial.params.get(name)) for name in space.names})
-        row.update({name: info.get("metrics", {}).get(name) for name in METRICS})
+        row.update({name: info.get("metrics", {}).get(name) for name in metrics})
         for key, value in trial.constraints.items():
             row[f"violation[{key}]"] = value
         row["feasible"] = bool(info.get("feasible", False)) and trial.state is TrialState.COMPLETE
         start, end = trial.datetime_start, trial.datetime_complete
         row["duration_s"] = (end - start).total_seconds() if start and end else None
         rows.append(row)
-    columns = ["trial", "state", "worker", *(p.hyper for p in space.parameters), *space.names, *METRICS, "feasible", "duration_s"]
+    columns = ["trial", "state", "worker", *(p.hyper for p in space.parameters), *space.names, *metrics, "feasible", "duration_s"]
     frame = pd.DataFrame(rows, columns=list(dict.fromkeys([*columns, *(k for r in rows for k in r)])))
     return frame
 
@@ -68,7 +73,7 @@ def completed(frame: pd.DataFrame) -> pd.DataFrame:
 
 def pareto_frame(frame: pd.DataFrame, space: SearchSpace) -> pd.DataFrame:
     """The run's front in ``pareto.csv``'s columns."""
-    points = front(completed(frame), space.objectives, config_columns=config_columns(space))
+    points = front(completed(frame), space.objectives, config_columns=config_columns(space), prefer=space.defaults())
     out = pd.DataFrame({"family": [space.family] * len(points)})
     for column in config_columns(space):
         out[column] = points[column].to_numpy()

@@ -91,10 +91,18 @@ def _quiet_optuna() -> None:
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
 
 
+def _bounds_text(space: SearchSpace) -> str:
+    constraints = space.constraints
+    bounds = ("min_fps", "max_latency_ms", "min_layers")
+    parts = [f"{key} {getattr(constraints, key)}" for key in bounds if getattr(constraints, key) is not None]
+    return ", ".join(parts + [f"{len(constraints.rules)} rule(s)"])
+
+
 def check_feasible(space: SearchSpace, profile: DeviceProfile, enumeration: Enumeration | None) -> None:
     """Raise ``Infeasible`` when no configuration can meet the constraints: exactly for an
-    enumerated space, else from its corners (the cheapest misses min_fps, or the deepest
-    misses min_layers)."""
+    enumerated space, else from the corners of an integer space (the cheapest misses
+    min_fps or max_latency_ms, or the deepest misses min_layers); a space with
+    categorical parameters has no known cheapest corner and is not checked."""
     constraints = space.constraints
     if enumeration is not None:
         if enumeration.feasible == 0:
@@ -102,14 +110,19 @@ def check_feasible(space: SearchSpace, profile: DeviceProfile, enumeration: Enum
             fastest = table.loc[table["fps"].idxmax()]
             deepest = int(table["layers"].max())
             raise Infeasible(
-                f"no configuration of space {space.name!r} meets its constraints "
-                f"(min_fps {constraints.min_fps}, min_layers {constraints.min_layers}, {len(constraints.rules)} rule(s)): "
-                f"the fastest reaches {fastest['fps']:.1f} fps with {int(fastest['layers'])} layers, the deepest has {deepest} layers"
+                f"no configuration of space {space.name!r} meets its constraints ({_bounds_text(space)}): "
+                f"the fastest reaches {fastest['fps']:.1f} fps ({fastest['latency_ms']:.2f} ms) "
+                f"with {int(fastest['layers'])} layers, the deepest has {deepest} layers"
             )
+        return
+    if not space.ordered:
         return
     low, high = (evaluate(space.family, space.hyper(c), profile) for c in space.corners())
     if constraints.min_fps is not None and low["fps"] < constraints.min_fps:
         raise Infeasible(f"no configuration of space {space.name!r} reaches {constraints.min_fps} fps: the cheapest reaches {low['fps']:.1f} fps")
+    if constraints.max_latency_ms is not None and low["latency_ms"] > constraints.max_latency_ms:
+        raise Infeasible(f"no configuration of space {space.name!r} runs within {constraints.max_latency_ms} ms: "
+                         f"the cheapest takes {low['latency_ms']:.2f} ms")
     if constraints.min_layers is not None and high["layers"] < constraints.min_layers:
         raise Infeasible(f"no configuration of space {space.name!r} has {constraints.min_layers} layers: the deepest has {high['layers']}")
 
@@ -179,7 +192,7 @@ def _exhaustive(request: SearchRequest, enumeration: Enumeration, reference: np.
     table.insert(0, "state", "COMPLETE")
     pareto = pareto_frame(table, request.space)
     space = request.space
-    first = [p.hyper for p in space.parameters] + list(space.names) + [m for m in METRICS if m in table]
+    first = list(dict.fromkeys([p.hyper for p in space.parameters] + list(space.names) + [m for m in METRICS if m in table]))
     table = table[first + [c for c in table.columns if c not in first]]
     volume = hypervolume(pareto, request.space.objectives, reference)
     return SearchOutcome(
@@ -207,9 +220,14 @@ def run_search(
     started = time.perf_counter()
     space = request.space
     exhaustive = request.sampler is Sampler.EXHAUSTIVE
-    enumeration = maybe_enumerate(space, profile, max_configs=request.max_configs, force=exhaustive)
+    # --no-true-front skips enumerating (one full model per configuration for families
+    # other than NDNet): the constraints are then checked and the reference point taken
+    # at the space's corners
+    enumeration = None
+    if exhaustive or request.true_front:
+        enumeration = maybe_enumerate(space, profile, max_configs=request.max_configs, force=exhaustive)
     check_feasible(space, profile, enumeration)
-    reference = reference_point(space, profile)
+    reference = reference_point(space, profile, table=None if enumeration is None else enumeration.table)
     if exhaustive:
         assert enumeration is not None
         outcome = _exhaustive(request, enumeration, reference, started)

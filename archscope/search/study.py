@@ -39,6 +39,7 @@ import optuna
 from optuna.trial import TrialState
 
 from archscope.search.objectives import constraint_values, is_feasible
+from archscope.search.parameters import Label, label
 from archscope.search.vectorized import GridEvaluator
 
 if TYPE_CHECKING:
@@ -161,17 +162,21 @@ def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def _suggest(trial: optuna.Trial, name: str, values: tuple[int, ...], log: bool = False) -> int:
+def _suggest(trial: optuna.Trial, name: str, values: tuple[Label, ...], *, log: bool = False, categorical: bool = False) -> Label:
+    """An integer as an (evenly stepped) integer distribution, a categorical's labels or
+    unevenly spaced integers as Optuna's categorical one."""
+    if categorical:
+        return trial.suggest_categorical(name, list(values))
     if log:
-        return trial.suggest_int(name, values[0], values[-1], log=True)
-    steps = {b - a for a, b in zip(values, values[1:])}
+        return trial.suggest_int(name, int(values[0]), int(values[-1]), log=True)
+    steps = {int(b) - int(a) for a, b in zip(values, values[1:])}
     if len(steps) <= 1:
-        return trial.suggest_int(name, values[0], values[-1], step=steps.pop() if steps else 1)
+        return trial.suggest_int(name, int(values[0]), int(values[-1]), step=steps.pop() if steps else 1)
     return int(trial.suggest_categorical(name, list(values)))
 
 
 def _text(value: Any) -> str:
-    return ",".join(map(str, value)) if isinstance(value, tuple) else str(getattr(value, "value", value))
+    return str(label(value))
 
 
 class SpaceObjective:
@@ -180,7 +185,8 @@ class SpaceObjective:
     Metrics are the full model's; for a family with a block-linear decomposition they
     are assembled from cached per-block costs (equal to the full model's, see
     ``archscope.search.vectorized``), so a trial costs a full evaluation only when it
-    meets a new combination of block widths.
+    meets a new combination of block widths; for any other family, a full evaluation
+    per configuration not drawn before.
     """
 
     def __init__(self, space: SearchSpace, profile: DeviceProfile, *, worker: str | None = None) -> None:
@@ -189,9 +195,10 @@ class SpaceObjective:
         self.worker = worker or worker_id()
         self._choices = space.choices()
         self._log = space.log_scaled()
+        self._categorical = space.categorical()
         self._evaluator = GridEvaluator(space, profile)
 
-    def metrics(self, drawn: dict[str, int]) -> dict[str, Any]:
+    def metrics(self, drawn: dict[str, Any]) -> dict[str, Any]:
         """The full model's metrics; block-linear (same numbers, cached per block) when
         the family has a decomposition."""
         return self._evaluator.evaluate_one(drawn)
@@ -199,7 +206,8 @@ class SpaceObjective:
     def __call__(self, trial: optuna.Trial) -> tuple[float, ...]:
         # a name with one value is not suggested (a storage write less), just used
         drawn = {
-            name: values[0] if len(values) == 1 else _suggest(trial, name, values, name in self._log)
+            name: values[0] if len(values) == 1
+            else _suggest(trial, name, values, log=name in self._log, categorical=name in self._categorical)
             for name, values in self._choices.items()
         }
         metrics = self.metrics(drawn)

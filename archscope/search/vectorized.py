@@ -9,8 +9,9 @@ only at depths (1, ..., 1) and (2, ..., 2) for each new combination of those key
 every depth combination is a numpy product. The numbers are the full model's, summed
 in another order (tests/search/test_vectorized.py checks them against it).
 
-Families without a registered decomposition, or spaces that do not search ``depths``,
-fall back to one full-model evaluation per configuration.
+Families without a registered decomposition (every family but NDNet), or spaces that
+do not search ``depths``, fall back to one full-model evaluation per configuration
+(cached: a configuration drawn again costs nothing).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Callable, Hashable, Iterator, Mapping
 import numpy as np
 
 from archscope.search.objectives import INT_METRICS, evaluate, width_metrics
+from archscope.search.parameters import label
 
 if TYPE_CHECKING:
     from archscope.latency.profile import DeviceProfile
@@ -100,6 +102,7 @@ class GridEvaluator:
         self.depth_param = next((p for p in space.parameters if self.decomposition and p.hyper == self.decomposition.depths), None)
         self._blocks: dict[tuple[int, Hashable], _BlockCost] = {}
         self._rest: dict[Hashable, np.ndarray] = {}
+        self._evaluated: dict[tuple[Any, ...], dict[str, float | int]] = {}
         self.full_evaluations = 0
 
     @property
@@ -148,12 +151,15 @@ class GridEvaluator:
         per_layer = np.stack([self._blocks[k].per_layer for k in keys])
         return base, per_layer
 
-    def evaluate_one(self, drawn: Mapping[str, int]) -> dict[str, float | int]:
+    def evaluate_one(self, drawn: Mapping[str, Any]) -> dict[str, float | int]:
         """Every metric of one configuration (as ``objectives.evaluate`` gives them)."""
         hyper = self.space.hyper(drawn)
         if not self.block_linear:
-            self.full_evaluations += 1
-            return evaluate(self.space.family, hyper, self.profile)
+            key = tuple(drawn[name] for name in self.space.searched)
+            if key not in self._evaluated:
+                self.full_evaluations += 1
+                self._evaluated[key] = evaluate(self.space.family, hyper, self.profile)
+            return dict(self._evaluated[key])
         assert self.decomposition is not None
         base, per_layer = self.parts(hyper)
         depths = hyper[self.decomposition.depths]
@@ -169,7 +175,7 @@ class GridEvaluator:
             self._batch_value = resolved_batch(self.space)
         return self._batch_value
 
-    def _outer(self) -> Iterator[dict[str, int]]:
+    def _outer(self) -> Iterator[dict[str, Any]]:
         """Drawn values of every searched name except the depths'."""
         choices = {n: v for n, v in self.space.choices().items() if self.depth_param is None or n not in self.depth_param.searched}
         for values in itertools.product(*choices.values()):
@@ -213,28 +219,22 @@ class GridEvaluator:
                 if p is self.depth_param:
                     chunk[p.hyper] = np.array([",".join(map(str, d)) for d in depths.tolist()], dtype=object)
                 else:
-                    value = hyper[p.hyper]
-                    text = ",".join(map(str, value)) if isinstance(value, tuple) else str(value)
-                    chunk[p.hyper] = np.full(rows, text, dtype=object)
+                    chunk[p.hyper] = np.full(rows, str(label(hyper[p.hyper])), dtype=object)
             chunks.append(chunk)
         columns = {key: np.concatenate([c[key] for c in chunks]) for key in chunks[0]}
         columns["fps"] = 1e3 * self._batch / columns["latency_ms"]
         return columns
 
-    def _evaluate_each(self) -> dict[str, list[Any]]:
+    def _evaluate_each(self) -> dict[str, np.ndarray]:
         rows: list[dict[str, Any]] = []
         for drawn in self.space.grid():
-            hyper = self.space.hyper(drawn)
-            metrics = evaluate(self.space.family, hyper, self.profile)
-            self.full_evaluations += 1
             row: dict[str, Any] = dict(self.space.entries(drawn))
-            for p in self.space.parameters:
-                value = hyper[p.hyper]
-                row[p.hyper] = ",".join(map(str, value)) if isinstance(value, tuple) else str(value)
-            row.update(metrics)
+            hyper = self.space.hyper(drawn)
+            row.update({p.hyper: str(label(hyper[p.hyper])) for p in self.space.parameters})
+            row.update(self.evaluate_one(drawn))
             rows.append(row)
-        columns = {key: np.array([row[key] for row in rows], dtype=np.int64 if key in INT_METRICS or key in self.space.names else object)
-                   for key in rows[0]}
+        integers = set(INT_METRICS) | {n for p in self.space.parameters if not p.categorical for n in p.names}
+        columns = {key: np.array([row[key] for row in rows], dtype=np.int64 if key in integers else object) for key in rows[0]}
         for key in ("latency_ms", "fps"):
             columns[key] = columns[key].astype(np.float64)
         return columns
