@@ -8,6 +8,7 @@ import typer
 
 from archscope.cli import cost, latency, state, train
 from archscope.cli import search
+from archscope.cli import report
 
 app = typer.Typer(
     name="archscope",
@@ -23,6 +24,7 @@ app.add_typer(latency.calibrate_app)
 app.add_typer(latency.validate_app, name="validate")
 app.add_typer(train.app, name="train")
 app.add_typer(search.search_app)
+app.add_typer(report.report_app)
 
 
 def main(argv: list[str] | None = None, *, reexec_allowed: bool = False) -> int:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
 
 import typer
 from rich.console import Console
@@ -12,6 +13,7 @@ from archscope import api
 from archscope.cli import module_cost
 from archscope.cli.errors import domain_errors
 from archscope.cli.options import common_option, family_command, parse_number, parsed
+from archscope.cli.report import REPORT_OPTIONS, check_target, publish, this_command
 from archscope.cli.render import (
     OutputFormat,
     blocks_csv,
@@ -25,6 +27,17 @@ from archscope.cli.render import (
 from archscope.cli.train_memory import TRAIN_MEMORY_OPTIONS, print_train_memory, train_memory_payload
 from archscope.families import FAMILIES, Family
 from archscope.families.base import Resolution
+from archscope.report.page import PlotlyJs
+
+if TYPE_CHECKING:
+    import sympy
+
+    from archscope.check import ToolCheck
+    from archscope.costs import CostReport
+    from archscope.latency.model import LatencyPrediction
+
+#: the device a cost report predicts time on when no --device is given
+REPORT_DEVICE = "titanx"
 
 COMMON = [
     common_option(
@@ -56,6 +69,7 @@ COMMON = [
         "4",
     ),
     *TRAIN_MEMORY_OPTIONS,
+    *REPORT_OPTIONS,
 ]
 
 
@@ -79,9 +93,43 @@ def run_cost(
     elem_bytes: str,
     train_memory: bool = False,
     measure: bool = False,
+    report: Path | None = None,
+    open_report: bool = False,
+    plotly_js: PlotlyJs = PlotlyJs.INLINE,
 ) -> None:
     elem_bytes = parsed("--elem-bytes", lambda text: parse_number(text, int, 1), elem_bytes)
+    if report is not None:
+        check_target(report, "--report")
     config = api.resolve_config(family.name, **hyper)
+    results = _cost(family, config, elem_bytes=elem_bytes, device=device, check=check, symbolic=symbolic,
+                    train_memory=train_memory, measure=measure, output_format=output_format)
+    if report is not None:
+        _write_report(family, config, results, elem_bytes=elem_bytes, device=device, path=report,
+                      plotly_js=plotly_js, open_browser=open_report)
+
+
+class CostResults(NamedTuple):
+    """What ``archscope cost`` computed, for the HTML report."""
+
+    report: CostReport
+    prediction: LatencyPrediction | None
+    checks: dict[str, ToolCheck] | None
+    formulas: dict[str, sympy.Expr] | None
+
+
+def _cost(
+    family: Family,
+    config: dict[str, Any],
+    *,
+    elem_bytes: int,
+    device: str | None,
+    check: bool,
+    symbolic: bool,
+    train_memory: bool,
+    measure: bool,
+    output_format: OutputFormat,
+) -> CostResults:
+    """Cost the network and print the results in ``output_format``."""
     with domain_errors():
         report = api.cost(family.name, elem_bytes=elem_bytes, **config)
     with domain_errors("'--device'"):
@@ -106,10 +154,10 @@ def run_cost(
         if memory is not None:
             payload.update(memory)
         sys.stdout.write(to_json(payload) + "\n")
-        return
+        return CostResults(report, prediction, checks, formulas)
     if output_format is OutputFormat.CSV:
         sys.stdout.write(blocks_csv(report))
-        return
+        return CostResults(report, prediction, checks, formulas)
     console = Console()
     console.print(blocks_table(report, describe(family, config), prediction))
     console.print(op_class_table(report, prediction))
@@ -121,6 +169,40 @@ def run_cost(
         print_formulas(console, formulas)
     if memory is not None:
         print_train_memory(console, memory)
+    return CostResults(report, prediction, checks, formulas)
+
+
+def _write_report(
+    family: Family,
+    config: dict[str, Any],
+    results: CostResults,
+    *,
+    elem_bytes: int,
+    device: str | None,
+    path: Path,
+    plotly_js: PlotlyJs,
+    open_browser: bool,
+) -> None:
+    """The HTML report: everything ``--device``, ``--check`` and ``--symbolic`` add, always."""
+    from archscope.latency.profile import load_profile
+    from archscope.report.candidates import Costed
+    from archscope.report.cost_page import cost_page
+
+    note = "" if device else f"No --device given: predicted on {REPORT_DEVICE} (NDNet's GPU); choose one with --device."
+    with domain_errors("'--device'"):
+        profile = load_profile(device or REPORT_DEVICE)
+    report, prediction, checks, formulas = results
+    prediction = prediction or api.latency(report, profile)
+    if checks is None:
+        with Console(stderr=True).status("cross-checking with fvcore, ptflops and torch for the report..."):
+            checks = api.check(report)
+    if formulas is None:
+        with domain_errors():
+            formulas = api.formulas(family.name, elem_bytes=elem_bytes, **config)
+    costed = Costed(label=family.name, report=report, prediction=prediction)
+    page = cost_page(costed, profile, description=describe(family, config), checks=checks, formulas=formulas,
+                     device_note=note, command=this_command())
+    publish(page, path, plotly_js=plotly_js, open_browser=open_browser, option="--report")
 
 
 app = typer.Typer(

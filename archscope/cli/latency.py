@@ -18,8 +18,10 @@ from archscope.cli import state
 from archscope.cli.cost import describe
 from archscope.cli.errors import domain_errors
 from archscope.cli.options import common_option, convert_hyper, family_command, family_options, parse_resolution
+from archscope.cli.report import REPORT_HELP, OpenOption, PlotlyJsOption, check_target, publish
 from archscope.cli.render import OutputFormat, to_json
 from archscope.families import FAMILIES, Family, get_family
+from archscope.report.page import PlotlyJs
 
 _err = Console(stderr=True)
 
@@ -278,10 +280,15 @@ def validate_latency(
     out: Annotated[Optional[Path], typer.Option("--out", help="write the summary JSON here (rows go to the same name .csv)")] = None,
     output_format: Annotated[OutputFormat, typer.Option("--format", help="table or json")] = OutputFormat.TABLE,
     no_malloc_tuning: Annotated[bool, typer.Option("--no-malloc-tuning", help="keep glibc's default malloc settings")] = False,
+    report: Annotated[Optional[Path], typer.Option("--report", metavar="FILE.html", help=REPORT_HELP)] = None,
+    open_report: OpenOption = False,
+    plotly_js: PlotlyJsOption = PlotlyJs.INLINE,
 ) -> None:
     """Measure random candidates here and score the latency model against a MACs baseline."""
     from archscope.latency.validate import validate_latency as run
 
+    if report is not None:
+        check_target(report, "--report")
     profile = _profile(device)
     if not profile.fit:
         raise typer.BadParameter(f"profile {device!r} is not calibrated: run `archscope calibrate` first", param_hint="'--device'")
@@ -306,6 +313,11 @@ def validate_latency(
         out.write_text(json.dumps(summary, indent=2) + "\n")
         rows = [{"set": "calibration", **r} for r in result.calibration] + [{"set": "validation", **r} for r in result.candidates]
         pd.DataFrame(rows).to_csv(out.with_suffix(".csv"), index=False, float_format="%.4g")
+    if report is not None:
+        from archscope.report.validation_page import validation_page
+
+        page = validation_page(summary, result.candidates, command=summary["command"])
+        publish(page, report, plotly_js=plotly_js, open_browser=open_report, option="--report")
     if output_format is OutputFormat.JSON:
         sys.stdout.write(to_json(summary) + "\n")
         return
