@@ -179,6 +179,18 @@ def test_cli_module_json_and_table(capsys):
     assert "not counted" in out and "GELU x1" in out and "cross-check" in out
 
 
+def test_cli_module_latency_on_a_device_equals_the_api(capsys):
+    code, out, _ = run(capsys, "--module", "tests.test_fx_import:zoo", "--input", "1x3x32x32", "--device", "titanx",
+                       "--format", "json")
+    assert code == 0
+    data = json.loads(out)
+    report = api.cost(api.from_module(Zoo(), (1, 3, 32, 32)))
+    assert data["latency_ms"] == pytest.approx(api.latency(report, "titanx").latency_ms)
+    assert data["fps"] == pytest.approx(1e3 / data["latency_ms"])
+    code, out, _ = run(capsys, "--module", "tests.test_fx_import:zoo", "--input", "1x3x32x32", "--device", "titanx")
+    assert code == 0 and "titanx" in out
+
+
 @pytest.mark.parametrize(
     "args, names",
     [
@@ -189,6 +201,8 @@ def test_cli_module_json_and_table(capsys):
         (["--module", "tests.test_fx_import:zoo", "--input", "1x3x8"], "1x3x8"),
         (["--module", "tests.test_fx_import:zoo"], "--input"),
         (["--module", "tests.test_fx_import:zoo", "--input", "1x3x8x8", "enet"], "enet"),
+        (["--module", "tests.test_fx_import:zoo", "--input", "1x3x32x32", "--device", "nosuch"], "nosuch"),
+        (["--device", "titanx", "ndnet"], "after the family name"),
     ],
 )
 def test_cli_bad_input_is_one_line_exit_2(capsys, args, names):

@@ -220,15 +220,19 @@ def module_group(
     output_format: module_cost.FormatOption = OutputFormat.TABLE,
     check: module_cost.CheckOption = False,
     elem_bytes: module_cost.ElemBytesOption = "4",
+    device: module_cost.DeviceOption = None,
 ) -> None:
     """``archscope cost FAMILY ...`` or ``archscope cost --module pkg.mod:factory --input NxCxHxW``."""
     if ctx.invoked_subcommand is not None:
         if module is not None or input_shape is not None:
             raise typer.BadParameter(f"--module/--input cost a module, not the family {ctx.invoked_subcommand}")
+        if device is not None:
+            raise typer.BadParameter(f"--device goes after the family name: archscope cost {ctx.invoked_subcommand} --device {device}")
         return
     if module is None:
         raise typer.BadParameter("give a family (archscope cost --help lists them) or --module", param_hint="'--module'")
-    module_cost.run_module_cost(module, input_shape, output_format=output_format, check=check, elem_bytes=elem_bytes)
+    module_cost.run_module_cost(module, input_shape, output_format=output_format, check=check, elem_bytes=elem_bytes,
+                                device=device)
 
 
 for _family in FAMILIES.values():

@@ -12,7 +12,15 @@ from rich.console import Console
 from archscope import api
 from archscope.cli.errors import domain_errors
 from archscope.cli.options import parse_number, parsed
-from archscope.cli.render import OutputFormat, blocks_csv, blocks_table, op_class_table, print_checks, to_json
+from archscope.cli.render import (
+    OutputFormat,
+    blocks_csv,
+    blocks_table,
+    op_class_table,
+    print_checks,
+    print_latency,
+    to_json,
+)
 from archscope.costs import CostReport
 
 ModuleOption = Annotated[
@@ -25,6 +33,10 @@ InputOption = Annotated[
 FormatOption = Annotated[OutputFormat, typer.Option("--format", help="with --module: table, json or csv")]
 CheckOption = Annotated[bool, typer.Option("--check", help="with --module: cross-check against fvcore, ptflops, torch")]
 ElemBytesOption = Annotated[str, typer.Option("--elem-bytes", metavar="INT", help="with --module: bytes per element")]
+DeviceOption = Annotated[
+    str | None,
+    typer.Option("--device", metavar="NAME", help="with --module: predict latency and fps on a device profile"),
+]
 
 
 def unknown_line(report: CostReport) -> str | None:
@@ -36,7 +48,13 @@ def unknown_line(report: CostReport) -> str | None:
 
 
 def run_module_cost(
-    spec: str, input_shape: str | None, *, output_format: OutputFormat, check: bool, elem_bytes: str
+    spec: str,
+    input_shape: str | None,
+    *,
+    output_format: OutputFormat,
+    check: bool,
+    elem_bytes: str,
+    device: str | None = None,
 ) -> None:
     """Import ``spec``'s module, cost it on ``input_shape`` and print like a family."""
     from archscope.fx_import import load_factory, parse_input_shape  # imports torch
@@ -49,6 +67,8 @@ def run_module_cost(
     with domain_errors("'--module'"):
         module = load_factory(spec)
         report = api.cost(api.from_module(module, shape), elem_bytes=elem_bytes)
+    with domain_errors("'--device'"):
+        prediction = api.latency(report, device) if device else None
     checks = None
     if check:
         with Console(stderr=True).status("cross-checking with fvcore, ptflops and torch..."):
@@ -60,6 +80,8 @@ def run_module_cost(
                                          param_hint="'--check'") from None
     if output_format is OutputFormat.JSON:
         payload: dict[str, Any] = {"module": spec, "input": list(shape), **report.summary()}
+        if prediction is not None:
+            payload.update(latency_ms=prediction.latency_ms, fps=prediction.fps, latency=prediction.summary())
         if checks is not None:
             payload["check"] = {name: c.as_dict() for name, c in checks.items()}
         sys.stdout.write(to_json(payload) + "\n")
@@ -73,6 +95,8 @@ def run_module_cost(
     console = Console()
     console.print(blocks_table(report, f"{spec}  input={input_shape}"))
     console.print(op_class_table(report))
+    if prediction is not None:
+        print_latency(console, prediction)
     if line:
         console.print(f"[yellow]{line}[/]", highlight=False)
     if checks is not None:
