@@ -10,6 +10,11 @@ A node that shares another node's weights (ICNet) gets no layer of its own: it c
 owner's layer, so torch counts the parameters once, as archscope does, and fvcore and
 ptflops count the MACs of every call. A node with several outputs (a max-pool with
 indices) returns a tuple; each consumer takes the output its edge names.
+
+Reversible couplings marked in the graph (``archscope.memory.couplings``, VNet's V
+modules) run, whenever autograd records, as one reversible autograd function per stack
+(``archscope.memory.reversible``) that calls the same layers: the outputs, parameters and
+state dict are those of the plain module, only the memory kept for backward differs.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ from torch import nn
 
 from archscope.dims import as_int
 from archscope.graph import Network
+from archscope.memory.couplings import reversible_stacks, stack_nodes
+from archscope.memory.reversible import ReversibleStack, build_stack, reversible_active
 from archscope.ops import (
     Activation,
     AdaptiveAvgPool2d,
@@ -271,6 +278,23 @@ class GraphModule(nn.Module):
             used = dict.fromkeys(network.sources(node))
             release = [s for s in used if last_use.get(s) == node and s not in self._outputs]
             self._plan.append((node, block, key, sources, release))
+        self._stacks = self._reversible_stacks(network)
+
+    def _reversible_stacks(self, network: Network) -> dict[str, tuple[ReversibleStack, int, list[str]]]:
+        """First node of each stack -> (the stack, its number of plan steps, the values
+        to release after it)."""
+        layer_of = {node: module_key(network, network.shares(node) or node) for node in network.nodes()}
+        order = {step[0]: i for i, step in enumerate(self._plan)}
+        stacks = {}
+        for stack in reversible_stacks(network):
+            nodes = stack_nodes(network, stack)
+            first = order[nodes[0]]
+            if [order[n] for n in nodes] != list(range(first, first + len(nodes))):
+                raise ValueError(f"the reversible stack ending at {stack.output} is not contiguous in graph order")
+            inner = set(nodes)
+            release = [v for step in self._plan[first : first + len(nodes)] for v in step[4] if v not in inner]
+            stacks[nodes[0]] = (build_stack(network, stack, layer_of), len(nodes), release)
+        return stacks
 
     def forward(self, x: torch.Tensor, *more: torch.Tensor) -> torch.Tensor | tuple[torch.Tensor, ...]:
         return self.run((x, *more))
@@ -283,14 +307,24 @@ class GraphModule(nn.Module):
         values = dict(zip(self._inputs, inputs))
         if clock is not None:
             self.op_seconds: dict[str, float] = {}
-        for node, block, key, sources, release in self._plan:
-            args = [values[s] if port is None else values[s][port] for s, port in sources]
+        stacks = self._stacks if self._stacks and reversible_active() else {}
+        index = 0
+        while index < len(self._plan):
+            node, block, key, sources, release = self._plan[index]
             start = clock() if clock is not None else 0.0
-            values[node] = self.blocks[block][key](*args)
+            if node in stacks:
+                stack, length, release = stacks[node]
+                node = stack.output
+                values[node] = stack(values[stack.input], self.blocks)
+            else:
+                length = 1
+                args = [values[s] if port is None else values[s][port] for s, port in sources]
+                values[node] = self.blocks[block][key](*args)
             if clock is not None:
                 self.op_seconds[node] = clock() - start
             for name in release:
                 del values[name]
+            index += length
         outputs = tuple(values[name] for name in self._outputs)
         return outputs[0] if len(outputs) == 1 else outputs
 

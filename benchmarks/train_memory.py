@@ -1,12 +1,14 @@
 """Predicted against measured peak memory of a training step, for every registered
-family and NDNet's Table I configurations.
+family, NDNet's Table I configurations and VNet with and without reversible V modules.
 
 Usage: python benchmarks/train_memory.py [--out results/train_memory.csv]
 
 For each network: the prediction's parts (``archscope.memory.predict``), the measured
 peak of a real SGD step on this machine (``archscope.memory.measure``: live tensors on
-CPU), the error, and the saved-for-backward bytes the op vocabulary predicts (plus the
-loss's) against those ``saved_tensors_hooks`` records.
+CPU), the error, and the saved-for-backward bytes the op vocabulary predicts
+(``archscope.memory.saved_activation_bytes``, plus the loss's) against those
+``saved_tensors_hooks`` records. VNet's defaults train its V modules reversibly;
+``no-reversible`` is the same network with ordinary backprop.
 """
 
 from __future__ import annotations
@@ -21,14 +23,16 @@ from archscope import api
 from archscope.dims import ShapeError
 from archscope.families import FAMILIES
 from archscope.families.ndnet import NDNET_PRESETS
-from archscope.memory import measure_train_memory, predict_train_memory
+from archscope.memory import measure_train_memory, predict_train_memory, saved_activation_bytes
 
 SIZES = [((256, 512), 2), ((512, 1024), 2)]  # batch 2: BN after global pooling needs two values per channel
 
 
 def cases() -> list[tuple[str, str, dict]]:
-    """(family, name, hyper-parameters): each family at its defaults, NDNet29/45/61."""
+    """(family, name, hyper-parameters): each family at its defaults, VNet without
+    reversible modules, NDNet29/45/61."""
     found = [(family, "defaults", {}) for family in sorted(FAMILIES)]
+    found.append(("vnet", "no-reversible", {"reversible": False}))
     for name in ("ndnet29", "ndnet45", "ndnet61"):
         preset = NDNET_PRESETS[name]
         found.append(("ndnet", name, {"widths": preset["widths"], "depths": preset["depths"]}))
@@ -54,7 +58,7 @@ def row(family: str, name: str, hyper: dict, resolution: tuple[int, int], batch:
         "predicted_bytes": predicted.total_bytes,
         "measured_bytes": measured.peak_bytes,
         "error_pct": round(100 * (predicted.total_bytes / measured.peak_bytes - 1), 3),
-        "predicted_saved_with_loss_bytes": int(report.train_activation_bytes) + loss_saved,
+        "predicted_saved_with_loss_bytes": int(saved_activation_bytes(report)) + loss_saved,
         "measured_saved_bytes": measured.saved_bytes,
         "measure_s": round(time.perf_counter() - started, 2),
     }
@@ -71,7 +75,7 @@ def main() -> None:
             if result is not None:
                 rows.append(result)
                 print(
-                    f"{family:8} {name:9} {result['resolution']:>9} b{batch}: predicted {result['predicted_bytes'] / 2**20:8.1f} MiB, "
+                    f"{family:8} {name:13} {result['resolution']:>9} b{batch}: predicted {result['predicted_bytes'] / 2**20:8.1f} MiB, "
                     f"measured {result['measured_bytes'] / 2**20:8.1f} MiB ({result['error_pct']:+.2f}%)",
                     flush=True,
                 )

@@ -89,6 +89,19 @@ COMMON = [
         ],
         True,
     ),
+    common_option(
+        "gradual_grouping",
+        Annotated[
+            str | None,
+            typer.Option(
+                "--gradual-grouping",
+                metavar="START,END",
+                help="train the network's grouped convs as dense ones first, then fade their off-group weights "
+                "from START to END (fractions of --steps, e.g. 0.1,0.6); the run ends with real grouped convs",
+            ),
+        ],
+        None,
+    ),
     _number("--seed", "0", "seed of the weights, the data and the augmentation"),
     _number("--workers", "0", "data-loading processes"),
     common_option(
@@ -112,6 +125,15 @@ SKIPPED = ("classes",)
 
 def _parse_scales(text: str) -> tuple[float, ...]:
     return tuple(float(parse_number(item.strip(), float, None)) for item in text.split(","))
+
+
+def _parse_grouping(text: str | None) -> tuple[float, float] | None:
+    if text is None:
+        return None
+    values = _parse_scales(text)
+    if len(values) != 2:
+        raise typer.BadParameter(f"{text!r} is not START,END (two fractions of --steps, e.g. 0.1,0.6)")
+    return (values[0], values[1])
 
 
 def build_config(family: str, hyper: dict[str, Any], values: dict[str, Any]) -> TrainConfig:
@@ -138,6 +160,7 @@ def build_config(family: str, hyper: dict[str, Any], values: dict[str, Any]) -> 
             data=values["data"],
             schedule=values["schedule"],
             scales=parsed("--scales", _parse_scales, values["scales"]),
+            grouping=parsed("--gradual-grouping", _parse_grouping, values["gradual_grouping"]),
             amp=values["amp"],
             channels_last=values["channels_last"],
             out=Path(out),
@@ -196,6 +219,13 @@ def _print_result(config: TrainConfig, result: TrainResult, output_format: Train
         f"{result.params:,}",
     )
     console.print(table)
+    if result.grouping is not None:
+        grouping = result.grouping
+        console.print(
+            f"gradual grouping: dense convs converted to grouped ones, {grouping['grouped_params']:,} params "
+            f"(outputs differ by at most {grouping['max_abs_output_difference']:.2e}); weights in {grouping['file']}",
+            highlight=False,
+        )
     per_class = Table(title="IoU per class (last evaluation)", title_justify="left")
     per_class.add_column("class")
     per_class.add_column("IoU", justify="right")

@@ -24,9 +24,16 @@ to the networks it compares with (ENet, ERFNet, ESPNet), and to land near 0.16M:
 
 ``layers`` counts the downsamplers, V modules, CPP and classifier. With the defaults
 archscope counts 159,759 params + 1,952 BN parameters (19 classes): -0.2% from the
-published 0.16M (by construction: the choices above were made to land near it). The
-reversible coupling's training-memory saving (only a stack's output is kept) is not
-modelled: ``train_activation_bytes`` counts ordinary backprop.
+published 0.16M (by construction: the choices above were made to land near it).
+
+``reversible`` (default, as the paper trains) marks every V module as a reversible
+coupling in the graph (``archscope.memory.couplings``): the torch module then runs each
+stage's stack of V modules as one autograd function that keeps only the stack's output
+and recomputes the inputs in backward (``archscope.memory.reversible``), and the
+training-memory prediction counts that output and nothing inside the stack.
+``--no-reversible`` trains the same graph with ordinary backprop. Params, MACs and
+latency do not depend on it. (``CostReport.train_activation_bytes`` still counts ordinary
+backprop; ``archscope.memory.saved_activation_bytes`` is the reversible-aware figure.)
 """
 
 from __future__ import annotations
@@ -43,13 +50,15 @@ from archscope.families.base import Family, Help, Resolution, register_family
 from archscope.families.layers import conv_bn_act, downsampler
 from archscope.families.validate import check_hyper
 from archscope.graph import GraphBuilder, Network
+from archscope.memory.couplings import Coupling, mark_reversible
 from archscope.ops import AdaptiveAvgPool2d, Add, Concat, Conv2d, Shape, Slice, Upsample
 
 PYRAMID_BINS = (1, 2, 3, 6)
 
 
-def v_module(b: GraphBuilder, x: str, *, dilation: int = 1) -> str:
-    """The reversible coupling with F1 = asymmetric 3×1, 1×3 convs; one layer of depth."""
+def v_module(b: GraphBuilder, x: str, *, dilation: int = 1, couplings: list[Coupling] | None = None) -> str:
+    """The reversible coupling with F1 = asymmetric 3×1, 1×3 convs; one layer of depth.
+    Its roles are appended to ``couplings`` if given (F2 is the identity)."""
     channels = b.shape(x).c
     half = exact_div(channels, 2, what="V module channels")
     x1 = b.add(Slice(start=0, stop=half), x, name="x1")
@@ -58,14 +67,17 @@ def v_module(b: GraphBuilder, x: str, *, dilation: int = 1) -> str:
     f = conv_bn_act(b, f, out=half, kernel=(1, 3), dilation=(1, dilation), name="f1_1x3", layers=0)
     z = b.add(Add(), x1, f, name="z")
     y2 = b.add(Add(), x2, z, name="y2")
-    return b.add(Concat(), z, y2, name="y", layers=1)
+    y = b.add(Concat(), z, y2, name="y", layers=1)
+    if couplings is not None:
+        couplings.append(Coupling(input=x, x1=x1, x2=x2, f1_output=f, y1=z, y2=y2, output=y))
+    return y
 
 
-def _v_stage(b: GraphBuilder, x: str, *, depth: Any, dilations: tuple[int, ...]) -> str:
+def _v_stage(b: GraphBuilder, x: str, *, depth: Any, dilations: tuple[int, ...], couplings: list[Coupling]) -> str:
     index = count()
 
     def module(z: str) -> str:
-        return v_module(b, z, dilation=dilations[next(index) % len(dilations)])
+        return v_module(b, z, dilation=dilations[next(index) % len(dilations)], couplings=couplings)
 
     return b.repeat(depth, module, x, name="v")
 
@@ -108,12 +120,17 @@ def vnet(
     classes: Annotated[int, Help("number of classes")] = 19,
     resolution: Annotated[Resolution, Help("input height x width")] = Resolution(1024, 2048),
     batch: Annotated[int, Help("batch size")] = 1,
+    reversible: Annotated[
+        bool, Help("train the V modules reversibly: a stack keeps only its output for backward")
+    ] = True,
 ) -> Network:
     """Build VNet (our reading of the paper's outline)."""
     _check(widths, depths, dilations, resolution, cpp_convs=cpp_convs, cpp_channels=cpp_channels,
            classes=classes, batch=batch)
     config = dict(widths=widths, depths=depths, dilations=dilations, cpp_convs=cpp_convs,
-                  cpp_channels=cpp_channels, classes=classes, resolution=resolution, batch=batch)
+                  cpp_channels=cpp_channels, classes=classes, resolution=resolution, batch=batch,
+                  reversible=reversible)
+    couplings: list[Coupling] = []
     w1, w2, w3 = widths
     b = GraphBuilder("vnet", config=config)
     height, width = resolution
@@ -122,16 +139,17 @@ def vnet(
         x = downsampler(b, x, out=w1, name="down")
     with b.block("stage2"):
         x = downsampler(b, x, out=w2, name="down")
-        x = _v_stage(b, x, depth=depths[0], dilations=(1,))
+        x = _v_stage(b, x, depth=depths[0], dilations=(1,), couplings=couplings)
     with b.block("stage3"):
         x = downsampler(b, x, out=w3, name="down")
-        x = _v_stage(b, x, depth=depths[1], dilations=dilations)
+        x = _v_stage(b, x, depth=depths[1], dilations=dilations, couplings=couplings)
     with b.block("cpp"):
         x = cpp_module(b, x, convs=cpp_convs, channels=cpp_channels)
     with b.block("head"):
         x = b.add(Conv2d(out_channels=classes, kernel_size=1, bias=True), x, name="classifier", layers=1)
         x = b.add(Upsample(size=(height, width), mode="bilinear"), x, name="upsample")
-    return b.build([x])
+    network = b.build([x])
+    return mark_reversible(network, couplings) if reversible else network
 
 
 def vnet_symbols(**config: Any) -> dict[str, Any]:

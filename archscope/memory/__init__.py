@@ -1,10 +1,12 @@
 """Training memory: the predicted peak of a training step (``predict_train_memory``),
-its measurement (``measure_train_memory``, imports torch) and device memory sizes."""
+its measurement (``measure_train_memory``, imports torch), device memory sizes (from the
+device profiles) and reversible couplings (``couplings``: which nodes of a graph train
+reversibly; ``reversible``: the torch autograd function)."""
 
 from typing import Any
 
 from archscope.memory.devices import device_memory_bytes, fits, known_devices
-from archscope.memory.predict import TrainMemory, predict_train_memory
+from archscope.memory.predict import TrainMemory, predict_train_memory, saved_activation_bytes
 
 __all__ = [
     "TrainMemory",
@@ -13,6 +15,7 @@ __all__ = [
     "known_devices",
     "measure_train_memory",
     "predict_train_memory",
+    "saved_activation_bytes",
 ]
 
 

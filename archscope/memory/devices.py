@@ -1,22 +1,19 @@
-"""Memory sizes of the devices training memory is checked against.
-
-A stand-in until the device profiles (``archscope.latency``) are the one source: swap
-the body of ``device_memory_bytes`` for a profile lookup then.
+"""Memory sizes of the devices training memory is checked against: the device profiles'
+``memory_bytes`` (``archscope/devices/*.toml`` and the user's calibrated profiles, see
+``archscope.latency.profile``), so each size is written once, with its source, in the
+profile. ``local`` is this machine: its physical RAM, read now (what ``archscope
+calibrate`` records in a calibrated local profile; the shipped placeholder's figure is a
+guess).
 """
 
 from __future__ import annotations
 
 import os
 
-GIB = 1 << 30
+from archscope.latency.profile import available_profiles, load_profile
 
-#: name -> (bytes, note). NVIDIA's specifications: TITAN X (Pascal) and TITAN Xp 12 GB
-#: GDDR5X; Jetson TX2 8 GB LPDDR4, shared by the CPU and the GPU.
-DEVICE_MEMORY: dict[str, tuple[int, str]] = {
-    "titanx": (12 * GIB, "12 GB GDDR5X (the NDNet and ICNet papers' GPU)"),
-    "titanxp": (12 * GIB, "12 GB GDDR5X (the VNet paper's GPU)"),
-    "jetson-tx2": (8 * GIB, "8 GB LPDDR4 shared with the CPU and the OS"),
-}
+GIB = 1 << 30
+LOCAL = "local"
 
 
 def local_memory_bytes() -> int:
@@ -25,17 +22,16 @@ def local_memory_bytes() -> int:
 
 
 def device_memory_bytes(name: str) -> int:
-    """Memory of device ``name`` (``local``: this machine's RAM)."""
-    if name == "local":
+    """Memory of device ``name`` (a profile name or .toml path; ``local``: this machine's
+    RAM). ``ProfileError`` (a ``ValueError``) for an unknown device."""
+    if name == LOCAL:
         return local_memory_bytes()
-    try:
-        return DEVICE_MEMORY[name][0]
-    except KeyError:
-        raise KeyError(f"unknown device {name!r} (known: {', '.join(known_devices())})") from None
+    return int(load_profile(name).memory_bytes)
 
 
 def known_devices() -> list[str]:
-    return [*DEVICE_MEMORY, "local"]
+    """The profiles' names (shipped and the user's), ``local`` included."""
+    return sorted({*available_profiles(), LOCAL})
 
 
 def fits(total_bytes: int) -> dict[str, bool]:

@@ -10,8 +10,12 @@ exist), then one measured step of ``archscope.train.step.train_step``:
 - on a GPU, CUDA's allocator statistics: ``max_memory_allocated`` over the step (this
   also counts kernel workspaces, e.g. cuDNN's, which the prediction leaves out);
 - in both cases ``torch.autograd.graph.saved_tensors_hooks`` records every tensor saved
-  for backward (each storage once, parameters left out), which checks the op
-  vocabulary's ``saved()`` on its own.
+  for backward during the forward pass and the loss (each storage once, parameters left
+  out), which checks the op vocabulary's ``saved()`` on its own. Tensors a reversible
+  stack saves while it recomputes a coupling in backward live only for that coupling's
+  backward and are not counted there (they are in the live-tensor peak).
+
+``forward_saved_bytes`` measures the same saved bytes for one forward pass of any module.
 """
 
 from __future__ import annotations
@@ -79,6 +83,54 @@ class MeasuredMemory:
         return asdict(self)
 
 
+class SavedTensors:
+    """Distinct storages autograd saves while recording is on (parameters excluded): a
+    ``saved_tensors_hooks`` pack hook. Storages are keyed by address, which is unique
+    while they are alive, as everything saved and not yet used by backward is."""
+
+    def __init__(self, parameters: Iterable[torch.Tensor] = ()) -> None:
+        self.recording = True
+        self.storages: dict[int, int] = {}
+        self._params = {p.untyped_storage().data_ptr() for p in parameters}
+
+    @property
+    def nbytes(self) -> int:
+        return sum(self.storages.values())
+
+    def pack(self, tensor: torch.Tensor) -> torch.Tensor:
+        storage = tensor.untyped_storage()
+        if self.recording and storage.data_ptr() not in self._params:
+            self.storages[storage.data_ptr()] = storage.nbytes()
+        return tensor
+
+    def hooks(self) -> torch.autograd.graph.saved_tensors_hooks:
+        return torch.autograd.graph.saved_tensors_hooks(self.pack, lambda tensor: tensor)
+
+
+def forward_saved_bytes(module: torch.nn.Module, *inputs: torch.Tensor) -> int:
+    """Bytes ``module(*inputs)`` saves for backward (each storage once, parameters and
+    buffers left out), with the autograd graph alive."""
+    saved = SavedTensors([*module.parameters(), *module.buffers()])
+    with saved.hooks():
+        output = module(*inputs)
+    del output
+    return saved.nbytes
+
+
+def _stop_at_backward(saved: SavedTensors) -> Any:
+    """A forward hook on the model: recording stops when backward reaches its output."""
+
+    def hook(module: torch.nn.Module, args: Any, output: Any) -> None:
+        def stop(grad: torch.Tensor) -> None:
+            saved.recording = False
+
+        for tensor in output if isinstance(output, tuple) else (output,):
+            if isinstance(tensor, torch.Tensor) and tensor.requires_grad:
+                tensor.register_hook(stop)
+
+    return hook
+
+
 def _state_tensors(model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> list[torch.Tensor]:
     tensors = [*model.parameters(), *model.buffers()]
     tensors += [p.grad for p in model.parameters() if p.grad is not None]
@@ -106,24 +158,18 @@ def measure_train_memory(
 
     known = [*_state_tensors(model, optimizer), images, labels]
     before = unique_bytes(known)
-    params = {p.untyped_storage().data_ptr() for p in model.parameters()}
-    saved: dict[int, int] = {}
-
-    def pack(tensor: torch.Tensor) -> torch.Tensor:
-        storage = tensor.untyped_storage()
-        if storage.data_ptr() not in params:
-            saved[storage.data_ptr()] = storage.nbytes()
-        return tensor
-
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-            torch.cuda.reset_peak_memory_stats(device)
-            train_step(model, optimizer, images, labels)
-            torch.cuda.synchronize(device)
-            return MeasuredMemory(
-                torch.cuda.max_memory_allocated(device), before, sum(saved.values()), "cuda-allocator"
-            )
-        with LiveTensorBytes(known) as live:
-            train_step(model, optimizer, images, labels)
-    return MeasuredMemory(before + live.peak, before, sum(saved.values()), "live-tensors")
+    saved = SavedTensors(model.parameters())
+    handle = model.register_forward_hook(_stop_at_backward(saved))
+    try:
+        with saved.hooks():
+            if device.type == "cuda":
+                torch.cuda.synchronize(device)
+                torch.cuda.reset_peak_memory_stats(device)
+                train_step(model, optimizer, images, labels)
+                torch.cuda.synchronize(device)
+                return MeasuredMemory(torch.cuda.max_memory_allocated(device), before, saved.nbytes, "cuda-allocator")
+            with LiveTensorBytes(known) as live:
+                train_step(model, optimizer, images, labels)
+    finally:
+        handle.remove()
+    return MeasuredMemory(before + live.peak, before, saved.nbytes, "live-tensors")

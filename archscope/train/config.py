@@ -42,6 +42,8 @@ class TrainConfig:
     eval_images: int = 100
     checkpoint_every: int = 100
     workers: int = 0
+    #: gradual grouping's (start, end) fractions of the run (``archscope.train.grouping``)
+    grouping: tuple[float, float] | None = None
     out: Path = Path("runs/train")
 
     #: fields that do not change what is computed: a run may be resumed with other values
@@ -58,6 +60,10 @@ class TrainConfig:
             raise ValueError(f"bad optimiser settings: lr {self.lr}, weight decay {self.weight_decay}")
         if not self.scales or min(self.scales) <= 0:
             raise ValueError(f"--scales must be positive numbers, got {','.join(map(str, self.scales))}")
+        if self.grouping is not None:
+            from archscope.train.schedule import GroupingSchedule  # (schedule imports this module)
+
+            GroupingSchedule(*self.grouping)
 
     def identity(self) -> dict[str, Any]:
         """The fields that define what the run computes, as plain data (for checkpoints)."""
@@ -66,5 +72,6 @@ class TrainConfig:
     def as_dict(self) -> dict[str, Any]:
         data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         data["crop"], data["scales"] = list(self.crop), list(self.scales)
+        data["grouping"] = list(self.grouping) if self.grouping is not None else None
         data["schedule"], data["out"] = self.schedule.value, str(self.out)
         return data

@@ -7,6 +7,10 @@ after-step hooks, a ``train`` row in metrics.csv, evaluation if s is a multiple 
 (or the last step, or a stop was requested). A checkpoint therefore holds every finished
 step up to its own, and a resumed run recomputes only the steps after it, on exactly the
 same samples (``archscope.data.stream``).
+
+With gradual grouping (``TrainConfig.grouping``) the run trains the network's dense
+counterpart with masked convs and converts it to the network's grouped convs at the end
+(``archscope.train.grouping``).
 """
 
 from __future__ import annotations
@@ -26,18 +30,24 @@ from torch.utils.data import DataLoader
 
 from archscope.data import open_datasets
 from archscope.data.stream import EvalView, PositionSampler, TrainStream
+from archscope.graph import Network
 from archscope.torch_module import to_torch
 from archscope.train import distributed
 from archscope.train.checkpoint import NAME, CheckpointError, load_checkpoint, save_checkpoint
 from archscope.train.config import TrainConfig
 from archscope.train.evaluate import EvalModules, evaluate
+from archscope.train.grouping import GradualGrouping, masked_dense_module, to_grouped
 from archscope.train.hooks import LearningRate, StepState, TrainHook
 from archscope.train.layout import set_memory_format
 from archscope.train.log import MetricsLog, iou_column
 from archscope.train.metrics import SegmentationScores, scores
 from archscope.train.model import segmentation_network
 from archscope.train.progress import ProgressSink, Silent
+from archscope.train.schedule import GroupingSchedule
 from archscope.train.step import grad_scaler, train_step
+
+#: the converted model of a gradual-grouping run (a state dict of the target network)
+GROUPED_MODEL = "grouped_model.pt"
 
 
 class TrainingInterrupted(Exception):
@@ -63,6 +73,8 @@ class TrainResult:
     params: int
     ranks_in_sync: bool
     out: Path
+    #: gradual grouping: the converted model (params, output difference, file), or None
+    grouping: dict[str, Any] | None = None
 
     def summary(self) -> dict[str, Any]:
         """Plain data; NaN (no value) becomes None."""
@@ -136,6 +148,8 @@ class Trainer:
         )
         self.scaler = grad_scaler(self.device, config.amp)
         self.hooks: list[TrainHook] = [LearningRate(base_lr=config.lr, schedule=config.schedule), *hooks]
+        if config.grouping is not None:
+            self.hooks.append(GradualGrouping(GroupingSchedule(*config.grouping)))
         self.progress = progress if progress is not None and self.context.main else Silent()
         self.checkpoint_path = config.out / NAME
         self.log = MetricsLog(config.out / "metrics.csv", self.classes)
@@ -143,13 +157,20 @@ class Trainer:
         self.step, self.miou_initial, self.loss = 0, math.nan, math.nan
         self.last_eval: tuple[int, SegmentationScores] | None = None
         self.resumed_from = 0
+        self._rng_states: tuple[torch.Tensor | None, torch.Tensor | None] = (None, None)
         self._loop_started, self._aside_s, self._earlier_s = 0.0, 0.0, 0.0
 
-    def _module(self, size: tuple[int, int], *, batch: int) -> nn.Module:
-        network = segmentation_network(
+    def _network(self, size: tuple[int, int], *, batch: int) -> Network:
+        return segmentation_network(
             self.config.family, self.config.hyper, classes=len(self.classes), batch=batch, resolution=size
         )
-        return set_memory_format(to_torch(network).to(self.device), channels_last=self.config.channels_last)
+
+    def _module(self, size: tuple[int, int], *, batch: int) -> nn.Module:
+        """The module trained (and evaluated) for the network at ``size``: with gradual
+        grouping, its dense counterpart with masked convs."""
+        network = self._network(size, batch=batch)
+        module = to_torch(network) if self.config.grouping is None else masked_dense_module(network)
+        return set_memory_format(module.to(self.device), channels_last=self.config.channels_last)
 
     # -- run state -------------------------------------------------------------------
 
@@ -182,6 +203,9 @@ class Trainer:
             "loss": self.loss,
             "train_s": self._earlier_s + self._train_s(),
             "last_eval": last,
+            # dropout draws from torch's generator: a resumed run draws what this one would
+            "rng": torch.get_rng_state(),
+            "cuda_rng": torch.cuda.get_rng_state(self.device) if self.device.type == "cuda" else None,
         }
 
     def _restore(self, state: dict[str, Any]) -> None:
@@ -209,6 +233,7 @@ class Trainer:
             raise CheckpointError(
                 f"{self.checkpoint_path} does not fit this model: {str(error).splitlines()[0]}"
             ) from None
+        self._rng_states = (state.get("rng"), state.get("cuda_rng"))
         self.step = self.resumed_from = int(state["step"])
         self.miou_initial, self.loss = float(state["miou_initial"]), float(state["loss"])
         self._earlier_s = float(state.get("train_s", 0.0))
@@ -218,6 +243,13 @@ class Trainer:
                 last["step"],
                 SegmentationScores(tuple(last["iou"]), last["miou"], last["pixel_accuracy"]),
             )
+
+    def _restore_rng(self) -> None:
+        cpu, cuda = self._rng_states
+        if cpu is not None:
+            torch.set_rng_state(cpu)
+        if cuda is not None and self.device.type == "cuda":
+            torch.cuda.set_rng_state(cuda, self.device)
 
     def _save(self) -> None:
         if self.context.main:
@@ -295,6 +327,7 @@ class Trainer:
         try:
             with stop_requests() as stop_requested:
                 batches = self._batches(self.step + 1)
+                self._restore_rng()  # after the loader, which draws its base seed from it
                 for step in range(self.step + 1, config.steps + 1):
                     started = time.perf_counter()
                     self._one_step(model, step, next(batches))
@@ -307,7 +340,32 @@ class Trainer:
         finally:
             self.progress.stop()
             self.log.close()
-        return self._result(self._train_s(), images)
+        train_s = self._train_s()
+        grouping = self._convert_grouped() if self.config.grouping is not None else None
+        return self._result(train_s, images, grouping)
+
+    def _convert_grouped(self) -> dict[str, Any]:
+        """The masked dense convs as real grouped ones: the target network's module with
+        the trained weights, its outputs compared with the trained model's on a batch of
+        noise, written to OUT/grouped_model.pt (main process)."""
+        config = self.config
+        grouped = to_grouped(self.model, self._network(config.crop, batch=config.batch))
+        generator = torch.Generator().manual_seed(config.seed)
+        images = torch.randn(config.batch, 3, *config.crop, generator=generator).to(self.device)
+        self.model.eval()
+        try:
+            with torch.no_grad():
+                difference = (grouped.eval()(images) - self.model(images)).abs().max().item()
+        finally:
+            self.model.train()
+        path = config.out / GROUPED_MODEL
+        if self.context.main:
+            torch.save(grouped.state_dict(), path)
+        return {
+            "grouped_params": sum(p.numel() for p in grouped.parameters()),
+            "max_abs_output_difference": difference,
+            "file": str(path),
+        }
 
     def _one_step(self, model: nn.Module, step: int, batch: tuple[torch.Tensor, torch.Tensor]) -> None:
         images = batch[0].to(self.device, memory_format=self.memory_format, non_blocking=True)
@@ -351,7 +409,7 @@ class Trainer:
         if _due(step, config.checkpoint_every, config.steps):
             self._save()
 
-    def _result(self, train_s: float, images: int) -> TrainResult:
+    def _result(self, train_s: float, images: int, grouping: dict[str, Any] | None = None) -> TrainResult:
         assert self.last_eval is not None
         final = self.last_eval[1]
         done = self.step - self.resumed_from
@@ -369,6 +427,7 @@ class Trainer:
             params=sum(p.numel() for p in self.model.parameters()),
             ranks_in_sync=distributed.parameters_in_sync(self.context, self.model),
             out=self.config.out,
+            grouping=grouping,
         )
 
 

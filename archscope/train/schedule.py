@@ -1,6 +1,8 @@
-"""Learning-rate schedules as pure functions of the step."""
+"""Learning-rate and gradual-grouping schedules as pure functions of the step."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from archscope.train.config import Schedule
 
@@ -16,3 +18,24 @@ def lr_at(step: int, *, steps: int, base_lr: float, schedule: Schedule) -> float
         drops = sum(done >= fraction * steps for fraction in STEP_MILESTONES)
         return base_lr * 0.1**drops
     return base_lr * (1 - done / steps) ** POLY_POWER
+
+
+@dataclass(frozen=True)
+class GroupingSchedule:
+    """Gradual grouping (``archscope.train.grouping``): the off-block scale α fades from
+    1 at ``start`` to 0 at ``end`` (fractions of the run's steps, 0 <= start < end <= 1)."""
+
+    start: float
+    end: float
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.start < self.end <= 1:
+            raise ValueError(
+                f"--gradual-grouping needs 0 <= START < END <= 1 (fractions of --steps), got {self.start},{self.end}"
+            )
+
+    def off_block_scale(self, step: int, steps: int) -> float:
+        """α before step ``step`` (1..steps) of a ``steps``-step run:
+        clip((end·steps − step) / ((end − start)·steps), 0, 1)."""
+        first, last = self.start * steps, self.end * steps
+        return min(1.0, max(0.0, (last - step) / (last - first)))

@@ -15,7 +15,8 @@ def run(capsys, *args):
     return code, out, err
 
 
-def test_json_prediction_and_fits(capsys):
+def test_json_prediction_and_fits(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("ARCHSCOPE_DEVICES", str(tmp_path))  # the shipped profiles only
     code, out, _ = run(capsys, *SMALL, "--batch", "3", "--train-memory", "--format", "json")
     assert code == 0
     data = json.loads(out)
@@ -62,3 +63,19 @@ def test_table_and_bad_measure_options(capsys):
     assert code == 2 and err.count("\n") == 1 and "--measure" in err and "--elem-bytes" in err
     code, out, err = run(capsys, "ndnet", "--resolution", "4096x8192", "--batch", "64", "--measure")
     assert code == 2 and err.count("\n") == 1 and "lower --batch or --resolution" in err
+
+
+def test_vnet_reversible_against_plain(capsys):
+    small = ["vnet", "--resolution", "64x128", "--batch", "2", "--depths", "3,6", "--measure", "--format", "json"]
+    data = {}
+    for flag in ("--reversible", "--no-reversible"):
+        code, out, _ = run(capsys, *small, flag)
+        assert code == 0
+        data[flag] = json.loads(out)
+    reversible, plain = data["--reversible"], data["--no-reversible"]
+    assert reversible["config"]["reversible"] is True and plain["config"]["reversible"] is False
+    assert reversible["params"] == plain["params"] and reversible["macs"] == plain["macs"]
+    assert reversible["train_memory"]["saved_bytes"] < 0.7 * plain["train_memory"]["saved_bytes"]
+    assert reversible["measured_saved_bytes"] < 0.7 * plain["measured_saved_bytes"]
+    for payload in (reversible, plain):
+        assert abs(payload["train_memory_error_pct"]) < 10

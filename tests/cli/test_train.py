@@ -196,6 +196,8 @@ def test_from_a_search_row(capsys, tmp_path):
         ([*TINY, "--resume"], "--out"),
         ([*TINY, "--head", "none"], "fcn32"),
         ([*TINY, "--resolution", "0x32"], "0x32"),
+        ([*TINY, "--gradual-grouping", "0.6,0.2"], "0 <= START < END <= 1"),
+        ([*TINY, "--gradual-grouping", "0.5"], "START,END"),
         (["--from", "/no/such/run"], "/no/such/run"),
         (["--from", "SEARCH", "--row", "5"], "5"),
         (["--steps", "3", "ndnet"], "--steps"),
@@ -212,3 +214,30 @@ def test_bad_input_is_one_line_exit_2(capsys, tmp_path, args, names):
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("archscope: error:") and names in lines[0], err
     assert out == ""
+
+
+TINY_VNET = ["vnet", "--widths", "8,16,32", "--depths", "1,2", "--cpp-channels", "8", "--resolution", "48x48",
+             "--batch", "2", "--eval-images", "2", "--steps", "2", "--format", "json"]
+
+
+def test_vnet_trains_the_same_with_and_without_reversible_modules(capsys, tmp_path):
+    results = {}
+    for flag in ("--reversible", "--no-reversible"):
+        code, out, err = run(capsys, *TINY_VNET, flag, "--out", str(tmp_path / flag))
+        assert code == 0, err
+        results[flag] = json.loads(out)
+    assert results["--reversible"]["hyper"]["reversible"] is True
+    assert results["--no-reversible"]["hyper"]["reversible"] is False
+    assert results["--reversible"]["loss_final"] == pytest.approx(results["--no-reversible"]["loss_final"], rel=1e-4)
+
+
+def test_gradual_grouping_ends_with_a_grouped_model(capsys, tmp_path):
+    erfnet = ["erfnet", "--widths", "8,16,32", "--depths", "1,1", "--decoder-depths", "1,1", "--conv", "shuffled",
+              "--groups", "2", "--resolution", "32x32", "--batch", "2", "--eval-images", "2", "--steps", "4"]
+    code, out, err = run(capsys, *erfnet, "--gradual-grouping", "0,0.5", "--out", str(tmp_path / "run"))
+    assert code == 0, err
+    assert "gradual grouping: dense convs converted to grouped ones" in out
+    assert (tmp_path / "run" / "grouped_model.pt").is_file()
+    dense = [a if a != "shuffled" else "dense" for a in erfnet]
+    code, out, err = run(capsys, *dense, "--gradual-grouping", "0,0.5", "--out", str(tmp_path / "dense"))
+    assert code == 2 and out == "" and err.count("\n") == 1 and "no grouped convolutions" in err

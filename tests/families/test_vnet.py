@@ -6,6 +6,7 @@ import sympy
 from archscope import api
 from archscope.families.vnet import v_module
 from archscope.graph import GraphBuilder
+from archscope.memory.couplings import reversible_couplings
 from archscope.ops import Shape
 
 SMALL = (64, 128)
@@ -56,3 +57,14 @@ def test_module_closed_form():
     c, h, w = sympy.symbols("C H W", integer=True, positive=True)
     assert sympy.simplify(formulas["block_params"] - sympy.Rational(3, 2) * c**2) == 0
     assert sympy.simplify(formulas["block_macs"] - sympy.Rational(3, 2) * c**2 * h * w) == 0
+
+
+def test_reversible_marks_the_v_modules_and_changes_no_cost():
+    reversible, plain = (api.cost("vnet", resolution=SMALL, reversible=flag) for flag in (True, False))
+    assert reversible.total == plain.total and reversible.network.nodes() == plain.network.nodes()
+    couplings = reversible_couplings(reversible.network)
+    assert len(couplings) == 3 + 4 and reversible_couplings(plain.network) == ()
+    first = couplings[0]
+    assert (first.input, first.x2, first.f1_output, first.y1, first.output) == (
+        "stage2.down_relu", "stage2.v0.x2", "stage2.v0.f1_1x3_relu", "stage2.v0.z", "stage2.v0.y")
+    assert first.f2_output is None  # VNet's F2 is the identity: Y2 = X2 + Y1

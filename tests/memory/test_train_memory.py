@@ -8,8 +8,15 @@ from archscope.costs import analyze
 from archscope.dims import ShapeError
 from archscope.families import FAMILIES
 from archscope.graph import GraphBuilder
-from archscope.memory import device_memory_bytes, fits, measure_train_memory, predict_train_memory
-from archscope.memory.devices import GIB
+from archscope.latency.profile import ProfileError, load_profile
+from archscope.memory import (
+    device_memory_bytes,
+    fits,
+    measure_train_memory,
+    predict_train_memory,
+    saved_activation_bytes,
+)
+from archscope.memory.devices import GIB, local_memory_bytes
 from archscope.ops import Activation, BatchNorm2d, Conv2d, Shape
 
 
@@ -64,7 +71,23 @@ def test_prediction_within_10_percent_of_a_measured_step(family):
     # the op vocabulary's saved tensors, plus the loss's log-probabilities and labels
     out = report.network.output_shape
     loss_saved = out.n * out.c * out.h * out.w * 4 + out.n * out.h * out.w * 8
-    assert measured.saved_bytes == pytest.approx(report.train_activation_bytes + loss_saved, rel=0.10)
+    assert measured.saved_bytes == pytest.approx(saved_activation_bytes(report) + loss_saved, rel=0.10)
+    if family != "vnet":  # no reversible couplings, no channel slices: the op vocabulary's count
+        assert saved_activation_bytes(report) == report.train_activation_bytes
+
+
+@pytest.mark.parametrize("reversible", [True, False])
+def test_vnet_prediction_with_and_without_reversible_modules(reversible):
+    reports = [api.cost("vnet", resolution=(64, 128), batch=2, depths=(3, d), reversible=reversible) for d in (2, 6)]
+    predicted = [predict_train_memory(r) for r in reports]
+    for report, prediction in zip(reports, predicted):
+        measured = measure_train_memory(report.network)
+        assert measured.peak_bytes == pytest.approx(prediction.total_bytes, rel=0.10)
+    # reversible: four more V modules at 1/8 keep nothing more for backward
+    if reversible:
+        assert predicted[0].saved_bytes == predicted[1].saved_bytes
+    else:
+        assert predicted[1].saved_bytes > predicted[0].saved_bytes
 
 
 def test_ndnet_prediction_grows_with_batch_and_is_exact_here():
@@ -76,9 +99,15 @@ def test_ndnet_prediction_grows_with_batch_and_is_exact_here():
     assert measured == pytest.approx(predict_train_memory(large).total_bytes, rel=0.001)
 
 
-def test_device_memory_and_fits():
+def test_device_memory_comes_from_the_profiles(tmp_path, monkeypatch):
+    monkeypatch.setenv("ARCHSCOPE_DEVICES", str(tmp_path))  # no user profiles
     assert device_memory_bytes("titanx") == 12 * GIB and device_memory_bytes("jetson-tx2") == 8 * GIB
-    assert device_memory_bytes("local") > GIB
+    assert device_memory_bytes("titanxp") == load_profile("titanxp").memory_bytes
+    assert device_memory_bytes("local") == local_memory_bytes() > GIB
     assert fits(10 * GIB) == {"titanx": True, "titanxp": True, "jetson-tx2": False, "local": fits(10 * GIB)["local"]}
-    with pytest.raises(KeyError, match="unknown device 'tpu'"):
+    with pytest.raises(ProfileError, match="unknown device 'tpu'"):
         device_memory_bytes("tpu")
+    # a user's profile is a device too
+    text = load_profile("jetson-tx2").to_toml().replace('name = "jetson-tx2"', 'name = "tx2-4gb"')
+    (tmp_path / "tx2-4gb.toml").write_text(text.replace("memory_bytes = 8589934592", "memory_bytes = 4294967296"))
+    assert device_memory_bytes("tx2-4gb") == 4 * GIB and not fits(5 * GIB)["tx2-4gb"]
