@@ -265,7 +265,8 @@ def test_validation_scores_match_the_saved_summary():
     assert model.within == pytest.approx(summary["within_10pct"])
     assert baseline.within == pytest.approx(summary["baseline"]["within_10pct"])
     figure = validation_figure(info)
-    titles = ["archscope model: 75% within ±10%", "MACs baseline: 4% within ±10%"]
+    titles = [f"archscope model: {100 * summary['within_10pct']:.0f}% within ±10%",
+              f"MACs baseline: {100 * summary['baseline']['within_10pct']:.0f}% within ±10%"]
     assert [a.text for a in figure.layout.annotations] == titles
     band = [t for t in figure.data if t.name == "±10% band"][0]
     assert list(band.y) == pytest.approx([x * 1.1 for x in band.x])

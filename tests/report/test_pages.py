@@ -108,8 +108,9 @@ def test_validation_page_from_saved_results():
     summary, rows = load_validation(RESULTS / "latency_validation.json")
     page = validation_page(summary, rows, command="archscope report results/latency_validation.json")
     assert len(page.figures) == 1 and len(rows) == 24
-    assert "archscope model: 75% within ±10%, MAPE 7.0%" in page.summary[1]
-    assert "MACs baseline: 4% within ±10%" in page.summary[1]
+    model = f"archscope model: {100 * summary['within_10pct']:.0f}% within ±10%, MAPE {summary['mape']:.1f}%"
+    assert model in page.summary[1]
+    assert f"MACs baseline: {100 * summary['baseline']['within_10pct']:.0f}% within ±10%" in page.summary[1]
     assert page.sections[1].html.count("<tr>") == 25  # header + 24 networks
 
 
