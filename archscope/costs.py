@@ -125,19 +125,11 @@ class CostReport:
 
     @cached_property
     def train_activation_bytes(self) -> Dim:
-        """Bytes autograd keeps for backward, each saved tensor counted once."""
-        net, kept, aux = self.network, {}, 0
-        for record in self.records:
-            op = net.op(record.node)
-            sources = net.sources(record.node)
-            shapes = [net.shape(s) for s in sources]
-            for saved in op.saved(shapes, record.shape, elem_bytes=self.elem_bytes):
-                if saved.tensor == "aux":
-                    aux = aux + saved.nbytes * record.multiplicity
-                    continue
-                owner = record.node if saved.tensor == "output" else sources[saved.index]
-                kept[owner] = saved.nbytes * net.multiplicity(owner)
-        return sum(kept.values(), 0) + aux
+        """Bytes autograd keeps for backward, each saved tensor counted once (reversible
+        stacks keep only their output: see ``archscope.memory.predict``)."""
+        from archscope.memory.predict import saved_activation_bytes  # it builds on this module
+
+        return saved_activation_bytes(self)
 
     def summary(self) -> dict[str, Any]:
         """Totals, blocks and op classes as plain data (ints for a concrete network)."""

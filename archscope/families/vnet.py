@@ -32,8 +32,7 @@ stage's stack of V modules as one autograd function that keeps only the stack's 
 and recomputes the inputs in backward (``archscope.memory.reversible``), and the
 training-memory prediction counts that output and nothing inside the stack.
 ``--no-reversible`` trains the same graph with ordinary backprop. Params, MACs and
-latency do not depend on it. (``CostReport.train_activation_bytes`` still counts ordinary
-backprop; ``archscope.memory.saved_activation_bytes`` is the reversible-aware figure.)
+latency do not depend on it; ``CostReport.train_activation_bytes`` does.
 """
 
 from __future__ import annotations

@@ -61,8 +61,9 @@ class TrainMemory:
 
 
 def saved_activation_bytes(report: CostReport) -> Dim:
-    """Bytes autograd keeps for backward, each saved tensor counted once, as
-    ``CostReport.train_activation_bytes`` counts them, with two refinements:
+    """Bytes autograd keeps for backward, each saved tensor counted once (what
+    ``CostReport.train_activation_bytes`` gives): every op's ``saved()`` tensors, with
+    two refinements:
 
     - reversible stacks (``archscope.memory.couplings``) keep their output and nothing
       of their couplings' inner tensors; a folded (symbolic) stack keeps one output
@@ -70,7 +71,7 @@ def saved_activation_bytes(report: CostReport) -> Dim:
     - a saved channel slice keeps the whole tensor it views alive (torch saves the view,
       whose storage is its base's): it counts as its base, once.
 
-    Equal to ``train_activation_bytes`` for a network without couplings or slices."""
+    """
     network = report.network
     stacks = reversible_stacks(network)
     inside = {node for stack in stacks for node in stack_nodes(network, stack)}
