@@ -204,14 +204,14 @@ def validate_latency(
     for row in rows["calibration"] + rows["validation"]:
         row["baseline_ms"] = per_mac * row["macs"]
         row["predicted_ms"] = speed * row["predicted_raw_ms"]
-    measured = [r["measured_ms"] for r in rows["validation"]]
+    measured_ms = [r["measured_ms"] for r in rows["validation"]]
     return ValidationResult(
         device=profile.name,
         calibration=rows["calibration"],
         candidates=rows["validation"],
-        model=scores([r["predicted_ms"] for r in rows["validation"]], measured),
-        baseline=scores([r["baseline_ms"] for r in rows["validation"]], measured),
+        model=scores([r["predicted_ms"] for r in rows["validation"]], measured_ms),
+        baseline=scores([r["baseline_ms"] for r in rows["validation"]], measured_ms),
         ms_per_gmac=per_mac * 1e9,
         speed_factor=speed,
-        uncorrected=scores([r["predicted_raw_ms"] for r in rows["validation"]], measured),
+        uncorrected=scores([r["predicted_raw_ms"] for r in rows["validation"]], measured_ms),
     )
