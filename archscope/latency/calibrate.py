@@ -40,7 +40,7 @@ from archscope.costs import analyze
 from archscope.graph import GraphBuilder, Network
 from archscope.latency.fit import Sample, fit_per_class, predicted_s, sample, with_extra_overhead
 from archscope.latency.model import kernels
-from archscope.latency.measure import malloc_tuned, time_callable
+from archscope.latency.measure import malloc_tuned, prepared, time_callable
 from archscope.latency.profile import CLASSES, ClassParams, Combine, DeviceProfile, Fusion
 from archscope.ops import (
     Activation,
@@ -56,7 +56,6 @@ from archscope.ops import (
     Upsample,
 )
 from archscope.latency.validate import CalibrationSet
-from archscope.torch_module import example_inputs, to_torch
 
 #: the networks the in-network corrections are fitted on, unless told otherwise
 DEFAULT_CALIBRATION = CalibrationSet(("ndnet",), 8, ((256, 512), (512, 1024)))
@@ -100,9 +99,7 @@ def micro_benchmarks() -> Iterator[tuple[str, Network]]:
 
 def time_network(network: Network, memory_format: str, device: str = "cpu") -> float:
     """Median seconds of one forward pass of a (small) network."""
-    fmt = torch.channels_last if memory_format == "channels_last" else torch.contiguous_format
-    model = to_torch(network).eval().to(device=device, memory_format=fmt)
-    inputs = tuple(x.contiguous(memory_format=fmt) for x in example_inputs(network, device=device))
+    model, inputs = prepared(network, device=device, memory_format=memory_format)
 
     def call() -> None:
         with torch.inference_mode():
@@ -238,9 +235,7 @@ def time_ops_in_networks(
 ) -> list[tuple[dict[str, float], float]]:
     """Median seconds of each op where it runs in its network, and of the whole pass,
     for several networks measured interleaved (each round runs every network once)."""
-    fmt = torch.channels_last if memory_format == "channels_last" else torch.contiguous_format
-    models = [to_torch(n).eval().to(device=device, memory_format=fmt) for n in networks]
-    inputs = [tuple(x.contiguous(memory_format=fmt) for x in example_inputs(n, device=device)) for n in networks]
+    models, inputs = zip(*(prepared(n, device=device, memory_format=memory_format) for n in networks))
     sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
 
     def clock() -> float:

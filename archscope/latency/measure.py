@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass
 from typing import Callable, NoReturn, Sequence
 
 import torch
+from torch import nn
 from torch.utils import benchmark
 
 from archscope.graph import Network
@@ -81,13 +82,20 @@ def _quartiles(values: list[float]) -> tuple[float, float, float]:
     return q1, median, q3
 
 
+def prepared(network: Network, *, device: str, memory_format: str) -> tuple[nn.Module, tuple[torch.Tensor, ...]]:
+    """The network's eval-mode torch module and example inputs, on ``device`` and in
+    ``memory_format`` ("channels_last" or "contiguous"): what every timing runs."""
+    fmt = torch.channels_last if memory_format == "channels_last" else torch.contiguous_format
+    model = to_torch(network).eval().to(device=device, memory_format=fmt)
+    inputs = tuple(x.to(device=device).contiguous(memory_format=fmt) for x in example_inputs(network))
+    return model, inputs
+
+
 class _Runner:
     """One network prepared for timing: module, input, and a timed call."""
 
     def __init__(self, network: Network, *, device: str, memory_format: str) -> None:
-        fmt = torch.channels_last if memory_format == "channels_last" else torch.contiguous_format
-        self.model = to_torch(network).eval().to(device=device, memory_format=fmt)
-        self.inputs = tuple(x.to(device=device).contiguous(memory_format=fmt) for x in example_inputs(network))
+        self.model, self.inputs = prepared(network, device=device, memory_format=memory_format)
         self.device = device
         self.number = 1
         self.timer = benchmark.Timer(stmt="call()", globals={"call": self._call}, num_threads=torch.get_num_threads())
