@@ -15,6 +15,13 @@
    (the framework's work between ops: allocation, freeing, the graph walk, and the
    occasional slow op that a per-op median hides) becomes a per-kernel overhead added
    to every class: the median over the networks of (measured - predicted) / kernels.
+   The cache capacity the model assumes is fitted the same way: the per-class fit is
+   repeated for capacities from none (every byte at the DRAM rate) through powers of two
+   up to the largest cache sysfs lists to all of memory (every byte at the cache rate),
+   and the capacity whose profile predicts the whole calibration networks best is kept
+   (``fit.fit_with_networks``; the profile records the error of every capacity tried).
+   A network's ops do not see the cache a lone copy of one tensor sees: other tensors,
+   weights and, on a shared machine, other tenants compete for it.
    ``archscope validate latency`` fits its MACs baseline on the same networks and never
    draws them as validation candidates.
 
@@ -38,7 +45,7 @@ import torch
 from archscope import api
 from archscope.costs import analyze
 from archscope.graph import GraphBuilder, Network
-from archscope.latency.fit import Sample, fit_per_class, predicted_s, sample, with_extra_overhead
+from archscope.latency.fit import Sample, cache_candidates, fit_per_class, fit_with_networks, sample
 from archscope.latency.model import kernels
 from archscope.latency.measure import malloc_tuned, prepared, time_callable
 from archscope.latency.profile import CLASSES, ClassParams, Combine, DeviceProfile, Fusion
@@ -175,15 +182,20 @@ def calibrate_local(
         seconds = time_network(network, memory_format, device)
         samples.setdefault(cls, []).append(sample(analyze(network), base, seconds, network.name))
     record: dict[str, object] = {}
-    if calibration is not None:
+    if calibration is None:
+        fitted, errors = fit_per_class(base, samples)
+    else:
         in_network, networks = ops_in_networks(calibration, base, device, rounds, on_round)
         for cls, found in in_network.items():
             samples.setdefault(cls, []).extend(found)
-    fitted, errors = fit_per_class(base, samples)
-    if calibration is not None:
-        between_us = statistics.median(1e6 * (n.measured_s - predicted_s(n, fitted)) / len(n.kernels) for n in networks)
-        fitted = with_extra_overhead(fitted, between_us)
-        record = {**calibration.record(), "framework_overhead_us": round(between_us, 3)}
+        result = fit_with_networks(base, samples, networks, cache_candidates(cache, base.memory_bytes))
+        fitted, errors = result.profile, result.errors
+        record = {
+            **calibration.record(),
+            "framework_overhead_us": round(result.framework_overhead_us, 3),
+            "cache_candidates_bytes": list(result.cache_rms_log_error),
+            "cache_rms_log_error": [round(e, 4) for e in result.cache_rms_log_error.values()],
+        }
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     fit = {
         "method": "archscope calibrate: direct measurements, per-class least squares on op micro-benchmarks "
@@ -197,8 +209,8 @@ def calibrate_local(
     sources = {
         "peak_macs_per_s": f"measured on {device}: 2048x2048 fp32 matrix product",
         "dram_bytes_per_s": "measured: copy of a 512 MiB tensor (read + write)",
-        "cache_bytes": "torch.cuda device properties: L2 size" if gpu else "sysfs: largest CPU cache of cpu0",
-        "cache_bytes_per_s": "measured: copy of a tensor of a quarter of the cache (read + write)",
+        "cache_bytes": _cache_source(fitted.cache_bytes, cache, gpu, fitted_to_networks=calibration is not None),
+        "cache_bytes_per_s": f"measured: copy of a tensor of a quarter of the largest cache ({cache / 2**20:g} MiB; read + write)",
         "memory_bytes": "torch.cuda device properties" if gpu else "os.sysconf: physical memory",
     }
     return replace(fitted, fit=fit, sources=sources), errors
@@ -259,6 +271,15 @@ def time_ops_in_networks(
     return [
         ({node: statistics.median(v) for node, v in ops.items()}, statistics.median(t)) for ops, t in zip(per_op, totals)
     ]
+
+
+def _cache_source(chosen: float, largest: int, gpu: bool, *, fitted_to_networks: bool) -> str:
+    listed = "torch.cuda device properties: L2 size" if gpu else "sysfs: largest CPU cache of cpu0"
+    if not fitted_to_networks:
+        return listed
+    return (f"fitted: of capacities from none through powers of two up to the largest cache ({listed}, "
+            f"{largest / 2**20:g} MiB) to all of memory, the one whose fit best predicts the calibration networks: "
+            f"{chosen / 2**20:g} MiB (fit.cache_candidates_bytes, fit.cache_rms_log_error)")
 
 
 def _ram_bytes() -> float:

@@ -10,7 +10,9 @@ Two kinds of data:
   three physical parameters, not a curve;
 - the ops of whole networks, each timed where it runs (``archscope calibrate``): they
   join the micro-benchmarks of their class, so each class is fitted to ops both alone and
-  in the cache state a real network leaves them.
+  in the cache state a real network leaves them; the whole networks' times then fix the
+  framework's per-kernel overhead and the effective cache capacity
+  (``fit_with_networks``).
 
 Errors are relative (log time), so a 1 ms network weighs as much as a 100 ms one.
 """
@@ -104,3 +106,55 @@ def fit_per_class(profile: DeviceProfile, samples_by_class: dict[str, Sequence[S
         profile, errors[cls] = _fit(profile, samples, names, [cls])
     return profile, errors
 
+
+
+@dataclass(frozen=True)
+class NetworkFit:
+    """A per-class fit completed by whole networks: the profile, the framework overhead
+    per kernel it includes, and its RMS log error on the networks for every cache
+    capacity tried (bytes -> error)."""
+
+    profile: DeviceProfile
+    errors: dict[str, float]
+    framework_overhead_us: float
+    cache_rms_log_error: dict[int, float]
+
+
+def cache_candidates(largest: float, memory: float, smallest: int = 2**18) -> list[int]:
+    """Cache capacities to try, from none to all: 0 (every byte at the DRAM rate, which
+    each class's memory efficiency then scales), powers of two from ``smallest`` up to
+    the largest cache, the largest cache itself, and ``memory`` (every byte at the cache
+    rate: nothing a network moves outgrows the cache)."""
+    sizes = [0]
+    size = smallest
+    while size < largest:
+        sizes.append(size)
+        size *= 2
+    return [*sizes, int(largest), int(memory)]
+
+
+def rms_log_error(samples: Sequence[Sample], profile: DeviceProfile) -> float:
+    return float(np.sqrt(np.mean([np.log(predicted_s(s, profile) / s.measured_s) ** 2 for s in samples])))
+
+
+def fit_with_networks(
+    profile: DeviceProfile,
+    samples_by_class: dict[str, Sequence[Sample]],
+    networks: Sequence[Sample],
+    caches: Sequence[int],
+) -> NetworkFit:
+    """Per-class fits for each cache capacity in ``caches``, each completed by the
+    framework's per-kernel overhead (the median over ``networks`` of (measured -
+    predicted) / kernels); keeps the capacity whose profile predicts the whole networks
+    best. The capacity is the share of the cache a network's ops really find their
+    data in: on a shared CPU it can be far below the last-level cache sysfs lists."""
+    fits = []
+    for cache in caches:
+        fitted, errors = fit_per_class(replace(profile, cache_bytes=float(cache)), samples_by_class)
+        between_us = float(np.median([1e6 * (n.measured_s - predicted_s(n, fitted)) / len(n.kernels) for n in networks]))
+        fitted = with_extra_overhead(fitted, between_us)
+        fits.append((rms_log_error(networks, fitted), int(cache), fitted, errors, between_us))
+    if not fits:
+        raise ValueError("no cache capacity to try")
+    _, _, fitted, errors, between_us = min(fits, key=lambda f: f[0])
+    return NetworkFit(fitted, errors, between_us, {cache: rms for rms, cache, *_ in fits})

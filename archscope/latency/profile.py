@@ -73,7 +73,7 @@ class DeviceProfile:
     kind: str  # "gpu" or "cpu"
     peak_macs_per_s: float
     dram_bytes_per_s: float
-    cache_bytes: float  # last-level cache; traffic of a kernel that fits is served from it
+    cache_bytes: float  # cache capacity; traffic of a kernel that fits is served from it (0: none)
     cache_bytes_per_s: float
     memory_bytes: float  # device memory (RAM shared with the CPU on a Jetson)
     fusion: Fusion
@@ -88,6 +88,8 @@ class DeviceProfile:
         for name in ("peak_macs_per_s", "dram_bytes_per_s", "cache_bytes_per_s", "memory_bytes"):
             if not getattr(self, name) > 0:
                 raise ProfileError(f"profile {self.name!r}: {name} must be positive, got {getattr(self, name)}")
+        if not self.cache_bytes >= 0:
+            raise ProfileError(f"profile {self.name!r}: cache_bytes must be >= 0, got {self.cache_bytes}")
         missing = [c for c in CLASSES if c not in self.classes]
         if missing:
             raise ProfileError(f"profile {self.name!r}: no parameters for op class(es) {', '.join(missing)}")

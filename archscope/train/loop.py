@@ -323,7 +323,8 @@ class Trainer:
             self.miou_initial = self._evaluate().miou
         self.progress.start(total=config.steps, completed=self.step)
         images = config.batch * context.world
-        self._loop_started = time.perf_counter()
+        # the evaluation before the first step ran before the loop: not time to set aside
+        self._loop_started, self._aside_s = time.perf_counter(), 0.0
         try:
             with stop_requests() as stop_requested:
                 batches = self._batches(self.step + 1)

@@ -54,6 +54,16 @@ def test_json_summary_and_metrics(capsys, tmp_path):
     assert train_steps(tmp_path / "run") == list(range(1, 7))
 
 
+def test_throughput_leaves_out_the_evaluation_before_training(capsys, tmp_path):
+    # 64 evaluation images take longer than one training step of 2: the throughput must
+    # still be positive (the first evaluation is not subtracted from the loop's time)
+    args = [*TINY[:-1], "64", "--steps", "1", "--eval-every", "0"]
+    code, out, _ = run(capsys, *args, "--out", str(tmp_path / "run"), "--format", "json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["train_s"] > 0 and data["images_per_s"] > 0
+
+
 def test_table_output(capsys, tmp_path):
     code, out, _ = run(capsys, *TINY, "--steps", "2", "--out", str(tmp_path / "run"), "--schedule", "poly", "--amp")
     assert code == 0

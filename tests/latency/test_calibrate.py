@@ -27,6 +27,10 @@ def test_calibration_records_its_networks_and_the_framework_overhead():
         torch.set_num_threads(threads)
     assert CalibrationSet.from_record(profile.fit) == networks
     assert "framework_overhead_us" in profile.fit
+    # the cache capacity kept is the candidate with the smallest error on the networks
+    candidates, rms = profile.fit["cache_candidates_bytes"], profile.fit["cache_rms_log_error"]
+    assert len(candidates) == len(rms) and candidates[0] == 0 and candidates[-1] == profile.memory_bytes
+    assert rms[candidates.index(profile.cache_bytes)] == min(rms)
     # in-context samples give every class an NDNet uses its own fit
     assert {"conv", "depthwise", "pointwise", "norm/activation", "elementwise"} <= set(errors)
     assert profile.threads == 1
