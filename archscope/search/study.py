@@ -152,10 +152,35 @@ def make_sampler(sampler: Sampler, seed: int | None) -> optuna.samplers.BaseSamp
     if sampler is Sampler.TPE:
         return optuna.samplers.TPESampler(seed=seed, multivariate=True, constant_liar=True)
     if sampler is Sampler.NSGA2:
-        return optuna.samplers.NSGAIISampler(seed=seed)
+        return nsga2(seed)
     if sampler is Sampler.RANDOM:
         return optuna.samplers.RandomSampler(seed=seed)
     raise ValueError(f"{sampler} is not an Optuna sampler")
+
+
+#: NSGA-II's settings for archscope's spaces (a few integer parameters, a budget of a few
+#: hundred trials; chosen on seeds 10-19 of ``search_spaces/ndnet.toml``, benchmarked on
+#: seeds 0-4 by ``benchmarks/search_hypervolume.py``): 16 per generation (Optuna's 50
+#: leaves 10 generations in 500 trials), blend (BLX-alpha) crossover of half the pairs,
+#: and every numerical parameter of a child mutated a little (polynomial mutation, Deb's
+#: operator) instead of a quarter of them redrawn from scratch (Optuna's default).
+NSGA2_SETTINGS = {"population_size": 16, "crossover_prob": 0.5, "mutation_prob": 1.0, "mutation_eta": 10.0}
+
+
+def nsga2(seed: int | None) -> optuna.samplers.NSGAIISampler:
+    from optuna.samplers.nsgaii import BLXAlphaCrossover, PolynomialMutation
+
+    settings = dict(NSGA2_SETTINGS)
+    with warnings.catch_warnings():  # both operators are marked "experimental" by Optuna
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return optuna.samplers.NSGAIISampler(
+            seed=seed,
+            population_size=int(settings["population_size"]),
+            crossover=BLXAlphaCrossover(),
+            crossover_prob=settings["crossover_prob"],
+            mutation=PolynomialMutation(eta=settings["mutation_eta"]),
+            mutation_prob=settings["mutation_prob"],
+        )
 
 
 def worker_id() -> str:

@@ -63,3 +63,14 @@ def test_joining_with_another_space_is_refused(tiny_space, titanx, tmp_path):
     other = tiny_space.with_overrides(min_fps=1000.0)
     with pytest.raises(StudyMismatch, match="another space"):
         run_search(_request(other, tmp_path, storage=storage, trials=6), titanx, storage=open_storage(storage))
+
+
+def test_nsga2_runs_generations_of_its_population_size(tiny_space, titanx):
+    """archscope's NSGA-II breeds generations of NSGA2_SETTINGS' size, not Optuna's 50."""
+    from archscope.search.study import NSGA2_SETTINGS, make_sampler
+
+    size = int(NSGA2_SETTINGS["population_size"])
+    study = optuna.create_study(directions=["maximize", "maximize"], sampler=make_sampler(Sampler.NSGA2, 0))
+    study.optimize(SpaceObjective(tiny_space, titanx), n_trials=3 * size)
+    generations = [t.system_attrs["NSGAIISampler:generation"] for t in study.trials]
+    assert generations == [g for g in range(3) for _ in range(size)]
