@@ -261,8 +261,15 @@ def _calibrate_local(out: Path | None, threads: int | None, no_malloc_tuning: bo
                         f"framework time between ops {profile.fit['framework_overhead_us']:.1f} us per kernel "
                         "(included in the overheads above)", highlight=False)
     Console().print(f"peak {profile.peak_macs_per_s / 1e9:.1f} GMAC/s, DRAM {profile.dram_bytes_per_s / 1e9:.1f} GB/s, "
-                    f"cache {profile.cache_bytes / 2**20:.0f} MiB at {profile.cache_bytes_per_s / 1e9:.1f} GB/s; wrote {path}",
+                    f"cache {_capacity(profile)} at {profile.cache_bytes_per_s / 1e9:.1f} GB/s; wrote {path}",
                     highlight=False)
+
+
+def _capacity(profile: Any) -> str:
+    """The cache capacity a profile assumes, saying when it was fitted."""
+    size = "all of memory" if profile.cache_bytes >= profile.memory_bytes else f"{profile.cache_bytes / 2**20:g} MiB"
+    tried = profile.fit.get("cache_candidates_bytes")
+    return f"{size} (fitted of {len(tried)} capacities, none to all of memory)" if tried else size
 
 
 validate_app = typer.Typer(help="Check archscope's models against measurements.", no_args_is_help=True, rich_markup_mode=None)

@@ -100,3 +100,16 @@ def test_validate_refuses_an_uncalibrated_profile(tmp_path, capsys, monkeypatch)
     monkeypatch.setenv("ARCHSCOPE_DEVICES", str(tmp_path))  # no user copy: the shipped placeholder
     code, _, err = run(capsys, "validate", "latency", "--device", "local")
     assert code == 2 and "archscope calibrate" in err
+
+
+def test_the_cache_capacity_is_reported_as_fitted_or_listed():
+    import dataclasses
+
+    from archscope.cli.latency import _capacity
+    from archscope.latency.profile import load_profile
+
+    placeholder = load_profile("local")
+    assert _capacity(placeholder) == "32 MiB"
+    fitted = dataclasses.replace(placeholder, cache_bytes=2**20, fit={"cache_candidates_bytes": [0, 2**20, 2**25, 2**33]})
+    assert _capacity(fitted) == "1 MiB (fitted of 4 capacities, none to all of memory)"
+    assert _capacity(dataclasses.replace(fitted, cache_bytes=placeholder.memory_bytes)).startswith("all of memory (")
