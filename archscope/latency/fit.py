@@ -107,7 +107,6 @@ def fit_per_class(profile: DeviceProfile, samples_by_class: dict[str, Sequence[S
     return profile, errors
 
 
-
 @dataclass(frozen=True)
 class NetworkFit:
     """A per-class fit completed by whole networks: the profile, the framework overhead
@@ -130,7 +129,7 @@ def cache_candidates(largest: float, memory: float, smallest: int = 2**18) -> li
     while size < largest:
         sizes.append(size)
         size *= 2
-    return [*sizes, int(largest), int(memory)]
+    return list(dict.fromkeys([*sizes, int(largest), int(memory)]))
 
 
 def rms_log_error(samples: Sequence[Sample], profile: DeviceProfile) -> float:

@@ -170,7 +170,7 @@ NSGA2_SETTINGS = {"population_size": 16, "crossover_prob": 0.5, "mutation_prob":
 def nsga2(seed: int | None) -> optuna.samplers.NSGAIISampler:
     from optuna.samplers.nsgaii import BLXAlphaCrossover, PolynomialMutation
 
-    settings = dict(NSGA2_SETTINGS)
+    settings = NSGA2_SETTINGS
     with warnings.catch_warnings():  # both operators are marked "experimental" by Optuna
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         return optuna.samplers.NSGAIISampler(
