@@ -5,7 +5,9 @@ Usage: python benchmarks/search_hypervolume.py [--spaces ndnet,ndnet-table1] [--
 
 For each space it enumerates every configuration (``--sampler exhaustive``: the true
 front), then runs each sampler (tpe, nsga2, random, built exactly as ``archscope
-search`` builds them) for ``--trials`` trials with seeds 0..seeds-1, and records the
+search`` builds them; ``nsga2-norepair`` is archscope's NSGA-II without the repair of
+its children onto the budget, ``archscope.search.repair``) for ``--trials`` trials with
+seeds 0..seeds-1, and records the
 hypervolume of the front found after 50, 100, 200, 300 and 500 trials as a fraction of
 the true front's (same reference point: archscope/search/pareto.py). Studies use
 Optuna's in-memory storage: the storage does not change what a sampler draws.
@@ -31,15 +33,23 @@ from archscope.search.study import Sampler, SpaceObjective, make_sampler
 CHECKPOINTS = (50, 100, 200, 300, 500)
 
 
-def run(space_name: str, sampler: Sampler, seed: int, trials: int) -> list[dict]:
+NO_REPAIR = "nsga2-norepair"
+
+
+def run(space_name: str, sampler_name: str, seed: int, trials: int) -> list[dict]:
     space = load_space(space_name)
     profile = load_profile(space.constraints.device)
     truth = enumerate_space(space, profile)
     reference = reference_point(space, profile)
     true_volume = hypervolume(truth.front, space.objectives, reference)
-    study = optuna.create_study(directions=[o.direction.value for o in space.objectives], sampler=make_sampler(sampler, seed))
+    objective = SpaceObjective(space, profile)
+    if sampler_name == NO_REPAIR:
+        sampler = make_sampler(Sampler.NSGA2, seed)
+    else:
+        sampler = make_sampler(Sampler(sampler_name), seed, objective)
+    study = optuna.create_study(directions=[o.direction.value for o in space.objectives], sampler=sampler)
     start = time.perf_counter()
-    study.optimize(SpaceObjective(space, profile), n_trials=trials)
+    study.optimize(objective, n_trials=trials)
     seconds = time.perf_counter() - start
     frame = trials_frame(study, space)
     rows = []
@@ -49,7 +59,7 @@ def run(space_name: str, sampler: Sampler, seed: int, trials: int) -> list[dict]
         found = set(zip(front["layers"], front["width"])) if "width" in front else set()
         rows.append({
             "space": space_name,
-            "sampler": sampler.value,
+            "sampler": sampler_name,
             "seed": seed,
             "trials": checkpoint,
             "hypervolume_ratio": round(hypervolume(front, space.objectives, reference) / true_volume, 4),
@@ -58,6 +68,7 @@ def run(space_name: str, sampler: Sampler, seed: int, trials: int) -> list[dict]
             "true_points_found": len(true_points & found),
             "feasible_trials": int(frame[frame["trial"] < checkpoint]["feasible"].sum()),
             "run_s": round(seconds, 1),
+            "repair_evaluations": getattr(getattr(sampler, "repair", None), "evaluations", 0),
         })
     return rows
 
@@ -65,7 +76,7 @@ def run(space_name: str, sampler: Sampler, seed: int, trials: int) -> list[dict]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--spaces", default="ndnet,ndnet-table1")
-    parser.add_argument("--samplers", default="tpe,nsga2,random")
+    parser.add_argument("--samplers", default=f"tpe,nsga2,{NO_REPAIR},random")
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--trials", type=int, default=500)
     parser.add_argument("--out", type=Path, default=Path("results/search_hypervolume.csv"))
@@ -73,11 +84,11 @@ def main() -> None:
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     rows = []
     for space in args.spaces.split(","):
-        for sampler in (Sampler(s) for s in args.samplers.split(",")):
+        for sampler in args.samplers.split(","):
             for seed in range(args.seeds):
                 rows += run(space, sampler, seed, args.trials)
                 last = rows[-1]
-                print(f"{space} {sampler.value} seed {seed}: {last['hypervolume_ratio']:.3f} after {last['trials']} trials", flush=True)
+                print(f"{space} {sampler} seed {seed}: {last['hypervolume_ratio']:.3f} after {last['trials']} trials", flush=True)
     frame = pd.DataFrame(rows)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(args.out, index=False)

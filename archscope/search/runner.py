@@ -237,8 +237,8 @@ def run_search(
     request.out.mkdir(parents=True, exist_ok=True)
     storage = storage or open_storage(request.storage_url)
     settings = StudySettings(space=space.to_dict(), sampler=request.sampler.value, seed=request.seed, trials=request.trials)
-    study, created, worker_seed = open_study(storage, request.study_name, space, settings)
     objective = SpaceObjective(space, profile)
+    study, created, worker_seed = open_study(storage, request.study_name, space, settings, objective)
     interrupted = False
 
     def on_trial(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:

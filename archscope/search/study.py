@@ -148,11 +148,13 @@ def _fast_sqlite(engine: Any) -> None:
     engine.dispose()  # reconnect with the pragmas
 
 
-def make_sampler(sampler: Sampler, seed: int | None) -> optuna.samplers.BaseSampler:
+def make_sampler(sampler: Sampler, seed: int | None, objective: SpaceObjective | None = None) -> optuna.samplers.BaseSampler:
+    """The Optuna sampler; NSGA-II given the study's objective repairs its children onto
+    the space's budget (``archscope.search.repair``)."""
     if sampler is Sampler.TPE:
         return optuna.samplers.TPESampler(seed=seed, multivariate=True, constant_liar=True)
     if sampler is Sampler.NSGA2:
-        return nsga2(seed)
+        return nsga2(seed, objective)
     if sampler is Sampler.RANDOM:
         return optuna.samplers.RandomSampler(seed=seed)
     raise ValueError(f"{sampler} is not an Optuna sampler")
@@ -167,13 +169,17 @@ def make_sampler(sampler: Sampler, seed: int | None) -> optuna.samplers.BaseSamp
 NSGA2_SETTINGS = {"population_size": 16, "crossover_prob": 0.5, "mutation_prob": 1.0, "mutation_eta": 10.0}
 
 
-def nsga2(seed: int | None) -> optuna.samplers.NSGAIISampler:
+def nsga2(seed: int | None, objective: SpaceObjective | None = None) -> optuna.samplers.NSGAIISampler:
+    """NSGA-II with :data:`NSGA2_SETTINGS`; with ``objective`` (and a space with an fps or
+    latency budget) its children are repaired onto the budget."""
     from optuna.samplers.nsgaii import BLXAlphaCrossover, PolynomialMutation
+
+    from archscope.search.repair import BUDGET, BudgetRepair, RepairingNSGAIISampler
 
     settings = NSGA2_SETTINGS
     with warnings.catch_warnings():  # both operators are marked "experimental" by Optuna
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        return optuna.samplers.NSGAIISampler(
+        kwargs: dict[str, Any] = dict(
             seed=seed,
             population_size=int(settings["population_size"]),
             crossover=BLXAlphaCrossover(),
@@ -181,6 +187,10 @@ def nsga2(seed: int | None) -> optuna.samplers.NSGAIISampler:
             mutation=PolynomialMutation(eta=settings["mutation_eta"]),
             mutation_prob=settings["mutation_prob"],
         )
+        constraints = objective.space.constraints if objective is not None else None
+        if objective is None or all(getattr(constraints, name) is None for name in BUDGET):
+            return optuna.samplers.NSGAIISampler(**kwargs)
+        return RepairingNSGAIISampler(repair=BudgetRepair(objective.space, objective.metrics, seed), **kwargs)
 
 
 def worker_id() -> str:
@@ -281,14 +291,16 @@ def open_study(
     name: str,
     space: SearchSpace,
     settings: StudySettings,
+    objective: SpaceObjective | None = None,
 ) -> tuple[optuna.Study, bool, int | None]:
     """(study, created by this call, this worker's sampler seed): create the study, or
-    join it if it exists with the same space and sampler."""
+    join it if it exists with the same space and sampler. ``objective`` is the one the
+    worker will run (NSGA-II repairs its children with it)."""
     directions = [o.direction.value for o in space.objectives]
     seed = settings.seed
     try:
         study = optuna.create_study(
-            storage=storage, study_name=name, directions=directions, sampler=make_sampler(Sampler(settings.sampler), seed)
+            storage=storage, study_name=name, directions=directions, sampler=make_sampler(Sampler(settings.sampler), seed, objective)
         )
         study.set_user_attr(ATTR, settings.as_attr())
         return study, True, seed
@@ -300,7 +312,7 @@ def open_study(
         raise StudyMismatch(f"study {name!r} exists with another {what}; join it without --space/--sampler overrides, or pick a new --study-name")
     # a joining worker draws its own seed so that it does not repeat the first one's trials
     seed = None if settings.seed is None else (settings.seed + 1 + int.from_bytes(os.urandom(3), "little"))
-    study = optuna.load_study(study_name=name, storage=storage, sampler=make_sampler(Sampler(settings.sampler), seed))
+    study = optuna.load_study(study_name=name, storage=storage, sampler=make_sampler(Sampler(settings.sampler), seed, objective))
     return study, False, seed
 
 
