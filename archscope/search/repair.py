@@ -1,17 +1,17 @@
 """Repairing NSGA-II's children onto a space's latency budget.
 
 Under an fps or latency budget the Pareto front of an archscope space lies on the
-budget's boundary: every objective (layers, width, params, MACs) grows with the
+budget's boundary: the objectives (layers, width, params, MACs) grow with the
 parameters, and so does the latency. NSGA-II's crossover and mutation land near that
-boundary, rarely on it, and a child over the budget is a wasted trial. A repair
-operator (one of the classic constraint-handling techniques of evolutionary search;
-NSGA-II by itself only ranks infeasible children below feasible ones, Deb's constrained
-domination) moves such a child back: one step of one
-parameter at a time, to the previous of its values, chosen at random among the steps
-that reduce the budget violation, until the child fits or no step helps. Children within
-the budget, and constraints other than the budget (``min_layers``, a space's rules), are
-left alone. Each step costs an analytic evaluation (cached per block for NDNet, well
-under a millisecond), not a trial.
+boundary, rarely on it, and a child over the budget is a wasted trial. A repair operator
+(a classic constraint-handling technique of evolutionary search; NSGA-II by itself only
+ranks infeasible children below feasible ones, Deb's constrained domination) moves such
+a child back: one step of one parameter at a time, to the previous of its values, chosen
+at random among the steps that reduce the budget violation (a parameter whose lower
+values cost more, such as a number of groups, is never stepped), until the child fits or
+no step helps. Children within the budget, and constraints other than the budget
+(``min_layers``, a space's rules), are left alone. Each step costs an analytic
+evaluation (cached per block for NDNet, well under a millisecond), not a trial.
 """
 
 from __future__ import annotations
