@@ -13,13 +13,7 @@ from archscope.check import cross_check
 from archscope.cli import main
 from archscope.fx_import import FxImportError, from_module, load_factory, parse_input_shape
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 class Zoo(nn.Module):

@@ -6,7 +6,7 @@ import torch
 
 from archscope import api
 from archscope.torch_module import to_torch
-from archscope.train import TrainHook, train
+from archscope.train import train
 from archscope.train.checkpoint import load_checkpoint
 from archscope.train.grouping import (
     GroupMaskedConv2d,
@@ -19,6 +19,7 @@ from archscope.train.grouping import (
     to_grouped,
 )
 from archscope.train.schedule import GroupingSchedule
+from tests.train.hooks import CrashAt
 
 TINY_ERFNET = {"widths": [8, 16, 32], "depths": [1, 1], "decoder_depths": [1, 1], "conv": "grouped", "groups": 4}
 
@@ -92,15 +93,6 @@ def test_conversion_gives_the_grouped_network_with_identical_outputs(conv):
 def test_a_network_without_grouped_convs_is_refused():
     with pytest.raises(ValueError, match="no grouped convolutions"):
         masked_dense_module(erfnet("dense"))
-
-
-class CrashAt(TrainHook):
-    def __init__(self, step):
-        self.step = step
-
-    def before_step(self, state):
-        if state.step == self.step:
-            raise RuntimeError("simulated crash")
 
 
 def losses(path):

@@ -10,6 +10,7 @@ import torch
 
 from archscope.train import CheckpointError, Trainer, TrainHook, TrainingInterrupted, train
 from archscope.train.checkpoint import load_checkpoint
+from tests.train.hooks import CrashAt
 
 
 def rows(path):
@@ -19,17 +20,6 @@ def rows(path):
 
 def train_losses(path):
     return [(int(r["step"]), float(r["loss"])) for r in rows(path) if r["phase"] == "train"]
-
-
-class CrashAt(TrainHook):
-    """Raises before step ``step``: a run that dies mid-way."""
-
-    def __init__(self, step):
-        self.step = step
-
-    def before_step(self, state):
-        if state.step == self.step:
-            raise RuntimeError("simulated crash")
 
 
 class Counter(TrainHook):
