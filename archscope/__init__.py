@@ -5,8 +5,9 @@ from typing import Any
 from archscope.api import build, check, cost, formulas, from_module, latency, resolve_config
 from archscope.costs import CostReport, analyze
 from archscope.graph import GraphBuilder, Network
+from archscope.version import version
 
-__version__ = "0.1.0"
+__version__ = version()
 
 __all__ = [
     "CostReport",

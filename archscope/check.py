@@ -3,7 +3,8 @@
 Each tool counts a different set of ops under its own conventions. For every tool we
 compute, from archscope's own per-op records, what that tool *should* report under its
 conventions (``ours``) and compare with what it does report (``theirs``). The per-op
-conventions are small tables below, one entry per op kind:
+conventions live with the ops (each op class's ``tool_counts`` table, rules from
+``archscope.ops.tools``); in short:
 
 - fvcore (FlopCountAnalysis): one multiply-add is one "flop"; counts conv and linear
   (bias ignored), batch norm (2 per element at inference with affine), bilinear
@@ -37,145 +38,144 @@ import io
 import warnings
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import torch
 
-from archscope.costs import CostReport, OpRecord
+from archscope.costs import CostReport
 from archscope.graph import Network
+from archscope.ops.tools import FVCORE, PTFLOPS_ATEN, PTFLOPS_PYTORCH
 from archscope.torch_module import example_inputs, to_torch
 
 
 @dataclass(frozen=True)
 class ToolCheck:
-    """One tool's figure next to archscope's figure under that tool's conventions."""
+    """One tool's figure next to archscope's figure under that tool's conventions;
+    ``theirs`` is ``None`` (and ``error`` says why) when the tool failed on the model."""
 
-    theirs: int
+    theirs: int | None
     ours: int
     note: str
     by_operator: dict[str, dict[str, int]] = field(default_factory=dict)
+    error: str | None = None
 
     @property
-    def diff(self) -> int:
-        return self.theirs - self.ours
+    def diff(self) -> int | None:
+        return None if self.theirs is None else self.theirs - self.ours
 
     def as_dict(self) -> dict[str, Any]:
         row: dict[str, Any] = {"theirs": self.theirs, "ours": self.ours, "diff": self.diff, "note": self.note}
+        if self.error is not None:
+            row["error"] = self.error
         if self.by_operator:
             row["by_operator"] = self.by_operator
         return row
 
 
-Rule = Callable[[OpRecord], Counter]
-
-
-def _numel(record: OpRecord) -> int:
-    return int(record.shape.numel)
-
-
-def _input_numel(report: CostReport, record: OpRecord) -> int:
-    return int(sum(s.numel for s in report.network.input_shapes(record.node)))
-
-
-def _fvcore_counts(report: CostReport, record: OpRecord) -> Counter:
-    kind, macs = record.kind, int(record.total.macs)
-    op = report.network.op(record.node)
-    if kind in ("conv", "conv_transpose"):
-        return Counter(conv=macs)
-    if kind == "linear":
-        return Counter(linear=macs)
-    if kind == "batch_norm":
-        return Counter(batch_norm=2 * _numel(record))
-    if kind == "upsample":
-        taps = 4 if op.mode == "bilinear" else 1
-        return Counter({f"upsample_{op.mode}2d": taps * _numel(record)})
-    if kind == "adaptive_avgpool":
-        return Counter(adaptive_avg_pool2d=_input_numel(report, record))
-    return Counter()
-
-
-def _ptflops_pytorch_counts(report: CostReport, record: OpRecord) -> Counter:
-    kind, op = record.kind, report.network.op(record.node)
-    bias_adds = _numel(record) if getattr(op, "bias", False) else 0
-    if kind in ("conv", "conv_transpose", "linear"):
-        return Counter({kind: int(record.total.macs) + bias_adds})
-    if kind == "batch_norm":
-        return Counter(batch_norm=2 * _numel(record))
-    if kind == "activation":
-        twice = {"relu": 2, "prelu": 2, "relu6": 1, "silu": 1, "sigmoid": 0}[op.function]
-        return Counter({op.function: twice * _numel(record)})
-    if kind in ("maxpool", "avgpool", "adaptive_avgpool"):
-        return Counter({kind: 2 * _input_numel(report, record)})
-    if kind == "upsample":
-        # the nn.Upsample hook reads output[0], the first image, as if it were the batch
-        return Counter(upsample=_numel(record) + _numel(record) // int(record.shape.n))
-    return Counter()
-
-
-def _ptflops_aten_counts(report: CostReport, record: OpRecord) -> Counter:
-    kind, op = record.kind, report.network.op(record.node)
-    if kind in ("conv", "conv_transpose", "linear"):
-        bias_adds = _numel(record) if op.bias else 0
-        return Counter({kind: int(record.total.macs) + bias_adds})
-    return Counter()
-
-
-def _ours(report: CostReport, rule: Callable[[CostReport, OpRecord], Counter]) -> Counter:
+def ours(report: CostReport, tool: str) -> Counter:
+    """What ``tool`` should report for ``report``'s network, by the tool's operator
+    names: each op's ``tool_counts`` rule (``archscope.ops.tools``) at every node."""
+    network: Network = report.network
     total: Counter = Counter()
     for record in report.records:
-        total.update(rule(report, record))
+        op = network.op(record.node)
+        counts = op.tool_count(tool, network.input_shapes(record.node), record.shape, network.call(record.node))
+        for name, count in counts.items():
+            total[name] += count * int(record.multiplicity)
     return total
 
 
-def _fvcore(report: CostReport, model: torch.nn.Module, inputs: tuple) -> ToolCheck:
+NOTES = {
+    FVCORE: (
+        "fvcore counts one multiply-add as one flop: conv and linear MACs (bias ignored), batch_norm "
+        "2/element, upsample_bilinear2d 4/output element, adaptive_avg_pool2d 1/input element; "
+        "a layer called twice (shared weights) counts twice"
+    ),
+    PTFLOPS_PYTORCH: (
+        "ptflops pytorch backend: conv/linear MACs + bias adds, batch_norm 2/element, relu, prelu "
+        "and pooling counted twice (module hook + functional patch), upsample 1/output element by "
+        "F.interpolate plus 1/output element of the first image by its module hook; residual adds "
+        "written as '+', concat, sigmoid, max-unpool, dropout, slices and pads are not counted"
+    ),
+    PTFLOPS_ATEN: "ptflops aten backend: aten.convolution and aten.addmm only, as MACs plus bias adds",
+}
+
+#: what a tool run gives: its total, its figures by operator (if it has them), a note
+Counted = tuple[int, dict[str, int] | None, str]
+
+
+def _fvcore(model: torch.nn.Module, inputs: tuple) -> Counted:
     from fvcore.nn import FlopCountAnalysis
 
     analysis = FlopCountAnalysis(model, inputs)
     analysis.unsupported_ops_warnings(False)
     analysis.uncalled_modules_warnings(False)
     theirs = {k: int(v) for k, v in analysis.by_operator().items()}
-    ours = _ours(report, _fvcore_counts)
     skipped = ", ".join(f"{k.removeprefix('aten::')} x{v}" for k, v in sorted(analysis.unsupported_ops().items()))
-    note = (
-        "fvcore counts one multiply-add as one flop: conv and linear MACs (bias ignored), batch_norm "
-        "2/element, upsample_bilinear2d 4/output element, adaptive_avg_pool2d 1/input element; "
-        f"it skips: {skipped or 'nothing'}; a layer called twice (shared weights) counts twice"
-    )
-    by_op = {k: {"theirs": theirs.get(k, 0), "ours": ours.get(k, 0)} for k in sorted(set(theirs) | set(ours))}
-    return ToolCheck(theirs=sum(theirs.values()), ours=sum(ours.values()), note=note, by_operator=by_op)
+    return sum(theirs.values()), theirs, f"it skips: {skipped or 'nothing'}"
 
 
-def _ptflops(report: CostReport, model: torch.nn.Module, inputs: tuple, backend: str) -> ToolCheck:
+def _ptflops(model: torch.nn.Module, inputs: tuple, backend: str) -> Counted:
     from ptflops import get_model_complexity_info
 
     x = inputs[0]
-    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()) as printed:
         warnings.simplefilter("ignore")
         macs, _ = get_model_complexity_info(
-            model,
+            _Positional(model),
             tuple(x.shape[1:]),
+            # a dict is passed as keywords, and ptflops then counts one batch: the total
+            # over the batch (a tensor would be divided by its batch size)
             input_constructor=lambda _: {"x": x},
             as_strings=False,
             print_per_layer_stat=False,
             backend=backend,
         )
-    if macs is None:
-        raise RuntimeError(f"ptflops ({backend} backend) failed on this network")
-    if backend == "pytorch":
-        ours = _ours(report, _ptflops_pytorch_counts)
-        note = (
-            "ptflops pytorch backend: conv/linear MACs + bias adds, batch_norm 2/element, relu, prelu "
-            "and pooling counted twice (module hook + functional patch), upsample 1/output element by "
-            "F.interpolate plus 1/output element of the first image by its module hook; residual adds "
-            "written as '+', concat, sigmoid, max-unpool, dropout, slices and pads are not counted. Ours "
-            "assumes activations and pooling are called as modules, as archscope's torch modules do; "
-            "in an imported module a functional call (F.relu) is counted once"
-        )
+    if macs is None:  # ptflops prints the exception and returns None
+        lines = [line for line in printed.getvalue().splitlines() if line.strip()]
+        raise RuntimeError(lines[-1] if lines else f"ptflops ({backend} backend) failed on this network")
+    return int(macs), None, ""
+
+
+class _Positional(torch.nn.Module):
+    """Calls the model with its input positionally, whatever its forward's parameter is
+    named (``input``, ``img``; an ``nn.Sequential``'s is ``input``)."""
+
+    def __init__(self, model: torch.nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, x: torch.Tensor) -> Any:
+        return self.model(x)
+
+
+RUNNERS = {
+    FVCORE: _fvcore,
+    PTFLOPS_PYTORCH: lambda model, inputs: _ptflops(model, inputs, "pytorch"),
+    PTFLOPS_ATEN: lambda model, inputs: _ptflops(model, inputs, "aten"),
+}
+
+
+def _first_line(error: BaseException) -> str:
+    lines = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {lines[0] if lines else ''}".rstrip(": ")
+
+
+def _tool_check(report: CostReport, tool: str, model: torch.nn.Module, inputs: tuple) -> ToolCheck:
+    """Run one tool; a tool that fails gives ``theirs = None`` and its error."""
+    counted = ours(report, tool)
+    try:
+        theirs, by_theirs, extra = RUNNERS[tool](model, inputs)
+    except Exception as error:  # the tool failing on a user's module is a finding, not a crash
+        by_op = {k: {"ours": v} for k, v in sorted(counted.items())}
+        return ToolCheck(None, sum(counted.values()), NOTES[tool], by_operator=by_op, error=_first_line(error))
+    names = sorted(set(counted) | set(by_theirs or {}))
+    if by_theirs is None:
+        by_op = {k: {"ours": counted[k]} for k in names}
     else:
-        ours = _ours(report, _ptflops_aten_counts)
-        note = "ptflops aten backend: aten.convolution and aten.addmm only, as MACs plus bias adds"
-    by_op = {k: {"ours": v} for k, v in sorted(ours.items())}
-    return ToolCheck(theirs=int(macs), ours=sum(ours.values()), note=note, by_operator=by_op)
+        by_op = {k: {"theirs": by_theirs.get(k, 0), "ours": counted.get(k, 0)} for k in names}
+    note = f"{NOTES[tool]}; {extra}" if extra else NOTES[tool]
+    return ToolCheck(theirs, sum(counted.values()), note, by_operator=by_op)
 
 
 def _torch_params(report: CostReport, model: torch.nn.Module) -> ToolCheck:
@@ -198,12 +198,8 @@ def cross_check(report: CostReport, *, model: torch.nn.Module | None = None) -> 
     model = (model if model is not None else to_torch(network)).eval()
     inputs = example_inputs(network)
     with torch.no_grad():
-        checks = {
-            "fvcore": _fvcore(report, model, inputs),
-            "ptflops_pytorch": _ptflops(report, model, inputs, "pytorch"),
-            "ptflops_aten": _ptflops(report, model, inputs, "aten"),
-            "torch_params": _torch_params(report, model),
-        }
+        checks = {tool: _tool_check(report, tool, model, inputs) for tool in RUNNERS}
+    checks["torch_params"] = _torch_params(report, model)
     if report.unknown_ops:
         left_out = ", ".join(f"{name} x{count}" for name, count in report.unknown_ops.items())
         suffix = f"; ours leaves out the ops archscope has no formula for: {left_out}"

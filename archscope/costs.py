@@ -22,7 +22,8 @@ import pandas as pd
 
 from archscope.dims import Dim, is_symbolic
 from archscope.graph import Network
-from archscope.ops import COST_FIELDS, OpClass, OpCost, Shape
+from archscope.autograd.saved import saved_activation_bytes
+from archscope.ops import COST_FIELDS, OpClass, OpCost, Shape, UnknownOp
 
 
 @dataclass(frozen=True)
@@ -120,16 +121,15 @@ class CostReport:
     def unknown_ops(self) -> dict[str, int]:
         """Ops left out of every total because archscope has no cost formula for them:
         name -> number of applications."""
-        counts = Counter(self.network.op(r.node).target for r in self.records if r.kind == "unknown")
+        ops = (self.network.op(r.node) for r in self.records)
+        counts = Counter(op.target for op in ops if isinstance(op, UnknownOp))
         return dict(sorted(counts.items()))
 
     @cached_property
     def train_activation_bytes(self) -> Dim:
         """Bytes autograd keeps for backward, each saved tensor counted once (reversible
-        stacks keep only their output: see ``archscope.memory.predict``)."""
-        from archscope.memory.predict import saved_activation_bytes  # it builds on this module
-
-        return saved_activation_bytes(self)
+        stacks keep only their output: see ``archscope.autograd.saved``)."""
+        return saved_activation_bytes(self.network, elem_bytes=self.elem_bytes)
 
     def summary(self) -> dict[str, Any]:
         """Totals, blocks and op classes as plain data (ints for a concrete network)."""

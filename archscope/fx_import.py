@@ -36,10 +36,12 @@ from archscope.dims import ShapeError
 from archscope.fx_ops import Alias, Call, Mapped, Tensor, bind, handler_for
 from archscope.graph import GraphBuilder, Network, Port
 from archscope.ops import Op, Shape, Slice, UnknownOp
+from archscope.ops.tools import Invocation
 
 _ROOT = "module"  # the attribute under which the traced wrapper holds the user's module
 _SHAPE = "archscope_shape"  # node meta key of the traced output shape(s)
 _ADDS = ("add", "iadd")  # operator.add, operator.iadd, torch.add, Tensor.add
+_INVOCATIONS = {"call_module": Invocation.MODULE, "call_function": Invocation.FUNCTION, "call_method": Invocation.METHOD}
 
 
 class FxImportError(ValueError):
@@ -326,9 +328,10 @@ class _Importer:
         return self._add_node(op, inputs, node)
 
     def _add_node(self, op: Op, inputs: list[Tensor], node: fx.Node, *, shares: str | None = None) -> str:
-        layers = 1 if op.kind in ("conv", "conv_transpose", "linear") else 0
-        ref = self.b.add(op, *(t.ref for t in inputs), name=self._name(node), layers=layers, shares=shares)
-        if node.op == "call_module" and shares is None and op.kind != "unknown":
+        layers = 1 if op.counts_as_layer else 0
+        call = _INVOCATIONS.get(node.op, Invocation.FUNCTION)
+        ref = self.b.add(op, *(t.ref for t in inputs), name=self._name(node), layers=layers, shares=shares, call=call)
+        if node.op == "call_module" and shares is None and not isinstance(op, UnknownOp):
             self.owners.setdefault(str(node.target), ref)
         return ref
 

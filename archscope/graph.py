@@ -29,6 +29,7 @@ import networkx as nx
 
 from archscope.dims import Dim, ShapeError, is_symbolic
 from archscope.ops import Input, Op, Shape
+from archscope.ops.tools import Invocation
 
 
 class Port(NamedTuple):
@@ -62,6 +63,11 @@ class Network:
 
     def layers(self, node: str) -> int:
         return self.graph.nodes[node]["layers"]
+
+    def call(self, node: str) -> Invocation:
+        """How the node's op is invoked in the torch module (imported modules record
+        functional calls; archscope's own modules call every op as a module)."""
+        return self.graph.nodes[node].get("call", Invocation.MODULE)
 
     def sources(self, node: str) -> list[str]:
         """The node's input nodes, in argument order (a node may appear twice: x + x)."""
@@ -150,12 +156,16 @@ class GraphBuilder:
         """The id ``add(..., name=name)`` gives a node in the current block and scope."""
         return ".".join([*self._scope, name])
 
-    def add(self, op: Op, *sources: str | Port, name: str, layers: int = 0, shares: str | None = None) -> str:
+    def add(
+        self, op: Op, *sources: str | Port, name: str, layers: int = 0, shares: str | None = None,
+        call: Invocation = Invocation.MODULE,
+    ) -> str:
         """Apply ``op`` to the outputs of ``sources``; returns the new node's id.
 
         ``layers`` is the node's contribution to the network's depth as its paper counts
         it (for NDNet, 1 per separable convolution). ``shares`` names a node whose weights
-        this one reuses: same op, same input channels.
+        this one reuses: same op, same input channels. ``call``: how an imported module
+        invoked the op (cross-check tools count some ops by how they are called).
         """
         node = self.node_id(name)
         if node in self._graph:
@@ -171,6 +181,8 @@ class GraphBuilder:
         )
         if shares is not None:
             attributes["shares"] = self._owner(shares, op, shapes)
+        if call is not Invocation.MODULE:
+            attributes["call"] = call
         self._graph.add_node(node, **attributes)
         for index, (src, port) in enumerate(ports):
             self._graph.add_edge(src, node, index=index, port=port)

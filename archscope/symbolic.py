@@ -28,7 +28,7 @@ FORMULA_FIELDS = ("params", "norm_params", "macs", "vector_ops", "read_bytes", "
 
 def symbolic_config(family: Family, config: Mapping[str, Any]) -> dict[str, Any]:
     """``config`` with its numeric hyper-parameters replaced by the family's symbols."""
-    symbolic = {**config, **family.symbols(**config)}
+    symbolic = {**config, **family.symbols(config)}
     if "resolution" in config:
         symbolic["resolution"] = Resolution(SIZE_SCALE * _h, SIZE_SCALE * _w)
     return symbolic
@@ -54,7 +54,7 @@ def all_formulas(family: Family, config: Mapping[str, Any], *, elem_bytes: int =
 
 def substitute(formula: sympy.Expr, family: Family, config: Mapping[str, Any]) -> sympy.Expr:
     """Evaluate a whole-network formula at a concrete configuration."""
-    symbols = family.symbols(**config)
+    symbols = family.symbols(config)
     values: dict[sympy.Symbol, Any] = {}
     for name, symbol in symbols.items():
         if name not in config:

@@ -11,9 +11,9 @@ owner's layer, so torch counts the parameters once, as archscope does, and fvcor
 ptflops count the MACs of every call. A node with several outputs (a max-pool with
 indices) returns a tuple; each consumer takes the output its edge names.
 
-Reversible couplings marked in the graph (``archscope.memory.couplings``, VNet's V
+Reversible couplings marked in the graph (``archscope.autograd.couplings``, VNet's V
 modules) run, whenever autograd records, as one reversible autograd function per stack
-(``archscope.memory.reversible``) that calls the same layers: the outputs, parameters and
+(``archscope.autograd.reversible``) that calls the same layers: the outputs, parameters and
 state dict are those of the plain module, only the memory kept for backward differs.
 """
 
@@ -29,8 +29,8 @@ from torch import nn
 
 from archscope.dims import as_int
 from archscope.graph import Network
-from archscope.memory.couplings import reversible_stacks, stack_nodes
-from archscope.memory.reversible import ReversibleStack, build_stack, reversible_active
+from archscope.autograd.couplings import reversible_stacks, stack_nodes
+from archscope.autograd.reversible import ReversibleStack, build_stack, reversible_active
 from archscope.ops import (
     Activation,
     AdaptiveAvgPool2d,

@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 
 from archscope import api
-from archscope.families import FAMILIES
+from archscope.families import FAMILIES, Preset
 from archscope.latency import DeviceProfile, load_profile, predict
 
 RESOLUTION = (1024, 2048)
@@ -38,24 +38,20 @@ def _shown(hyper: dict[str, Any]) -> str:
     return " ".join(parts) or "default"
 
 
-def _hyper(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in values.items() if not k.startswith("paper_")}
-
-
-def presets(family: str) -> dict[str, dict[str, Any]]:
+def presets(family: str) -> dict[str, Preset]:
     """The family's presets; its default configuration first if no preset is it."""
     found = dict(FAMILIES[family].presets)
     default = api.resolve_config(family)
-    if all(api.resolve_config(family, **_hyper(values)) != default for values in found.values()):
-        found = {"default": {}, **found}
+    if all(api.resolve_config(family, **values.hyper) != default for values in found.values()):
+        found = {"default": Preset(), **found}
     return found
 
 
-def row(family: str, preset: str, values: dict[str, Any], profiles: tuple[DeviceProfile, ...] = ()) -> dict[str, Any]:
-    hyper = _hyper(values)
+def row(family: str, preset: str, values: Preset, profiles: tuple[DeviceProfile, ...] = ()) -> dict[str, Any]:
+    hyper = dict(values.hyper)
     report = api.cost(family, resolution=RESOLUTION, **hyper)
     cost = report.total.cost
-    paper = values.get("paper_params")
+    paper = values.paper.get("params")
     scoped = api.cost(family, resolution=RESOLUTION, **{**hyper, **PAPER_SCOPE.get(family, {})}).total
     result: dict[str, Any] = {
         "family": family,

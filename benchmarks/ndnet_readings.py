@@ -24,7 +24,7 @@ def readings() -> pd.DataFrame:
     for transition, stem, count_bn in itertools.product(Transition, (8, 32, 64), (False, True)):
         for name, preset in NDNET_PRESETS.items():
             cost = api.cost(
-                "ndnet", widths=preset["widths"], depths=preset["depths"], head="none",
+                "ndnet", widths=preset.hyper["widths"], depths=preset.hyper["depths"], head="none",
                 transition=transition, stem_channels=stem,
             ).total.cost
             params = cost.params + (cost.norm_params if count_bn else 0)
@@ -34,8 +34,8 @@ def readings() -> pd.DataFrame:
                 "bn_params_counted": count_bn,
                 "network": name,
                 "params": int(params),
-                "paper_params": preset["paper_params"],
-                "error_pct": round(100 * (params / preset["paper_params"] - 1), 3),
+                "paper_params": preset.paper["params"],
+                "error_pct": round(100 * (params / preset.paper["params"] - 1), 3),
             })
     return pd.DataFrame(rows)
 

@@ -28,7 +28,8 @@ from archscope.search.exhaustive import enumerate_space
 from archscope.search.pareto import hypervolume, reference_point
 from archscope.search.run import pareto_frame, trials_frame
 from archscope.search.space import load_space
-from archscope.search.study import Sampler, SpaceObjective, make_sampler
+from archscope.search.objective import SpaceObjective
+from archscope.search.samplers import get_sampler
 
 CHECKPOINTS = (50, 100, 200, 300, 500)
 
@@ -44,9 +45,9 @@ def run(space_name: str, sampler_name: str, seed: int, trials: int) -> list[dict
     true_volume = hypervolume(truth.front, space.objectives, reference)
     objective = SpaceObjective(space, profile)
     if sampler_name == NO_REPAIR:
-        sampler = make_sampler(Sampler.NSGA2, seed)
+        sampler = get_sampler("nsga2").make(seed)
     else:
-        sampler = make_sampler(Sampler(sampler_name), seed, objective)
+        sampler = get_sampler(sampler_name).make(seed, objective)
     study = optuna.create_study(directions=[o.direction.value for o in space.objectives], sampler=sampler)
     start = time.perf_counter()
     study.optimize(objective, n_trials=trials)

@@ -57,8 +57,8 @@ def near_paper(front: pd.DataFrame) -> list[dict]:
     rows = []
     for name in PAPER:
         preset = NDNET_PRESETS[name]
-        layers = 1 + 2 * sum(preset["depths"])
-        paper_n1 = preset["widths"][0]
+        layers = 1 + 2 * sum(preset.hyper["depths"])
+        paper_n1 = preset.hyper["widths"][0]
         close = front[(front["layers"] - layers).abs() <= DEPTH_TOLERANCE]
         points = []
         for row in close.itertuples():
@@ -69,7 +69,7 @@ def near_paper(front: pd.DataFrame) -> list[dict]:
                 "within_tolerance": abs(n1 / paper_n1 - 1) <= WIDTH_TOLERANCE + 1e-12,
             })
         rows.append({
-            "network": name, "paper_widths": ",".join(map(str, preset["widths"])), "paper_depths": ",".join(map(str, preset["depths"])),
+            "network": name, "paper_widths": ",".join(map(str, preset.hyper["widths"])), "paper_depths": ",".join(map(str, preset.hyper["depths"])),
             "paper_layers": layers, "front_points_within_4_layers": points,
             "met": any(p["within_tolerance"] for p in points),
         })
@@ -84,10 +84,10 @@ def cost_model_figures() -> dict:
     paper, per_layer = {}, {}
     for name in PAPER:
         preset = NDNET_PRESETS[name]
-        report = api.cost("ndnet", widths=preset["widths"], depths=preset["depths"])
+        report = api.cost("ndnet", widths=preset.hyper["widths"], depths=preset.hyper["depths"])
         prediction = api.latency(report, profile)
         paper[name] = {"fps": round(prediction.fps, 2), "latency_ms": round(prediction.latency_ms, 3),
-                       "paper_fps": preset["paper_fps"], "by_block_ms": {k: round(v, 3) for k, v in prediction.by_block_ms.items()}}
+                       "paper_fps": preset.paper["fps"], "by_block_ms": {k: round(v, 3) for k, v in prediction.by_block_ms.items()}}
     for n1 in (12, 16, 24, 32, 40):
         hyper = space.hyper({"n1": n1, "d1": 1, "d2": 1, "d3": 1, "e": 4})
         base, layer = evaluator.parts(hyper)  # the block-linear split: latency = base + depths . layer

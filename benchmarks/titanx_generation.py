@@ -37,7 +37,7 @@ def main() -> None:
     for generation, (peak, bandwidth, source) in GENERATIONS.items():
         profile = replace(base, peak_macs_per_s=peak, dram_bytes_per_s=bandwidth, cache_bytes_per_s=bandwidth)
         samples = [
-            sample(api.cost("ndnet", widths=p["widths"], depths=p["depths"]), profile, 1 / p["paper_fps"], name)
+            sample(api.cost("ndnet", widths=p.hyper["widths"], depths=p.hyper["depths"]), profile, 1 / p.paper["fps"], name)
             for name, p in NDNET_PRESETS.items()
         ]
         fitted, rms = fit_device_wide(profile, samples)

@@ -6,7 +6,7 @@ Usage: python benchmarks/train_memory.py [--out results/train_memory.csv]
 For each network: the prediction's parts (``archscope.memory.predict``), the measured
 peak of a real SGD step on this machine (``archscope.memory.measure``: live tensors on
 CPU), the error, and the saved-for-backward bytes the op vocabulary predicts
-(``archscope.memory.saved_activation_bytes``, plus the loss's) against those
+(``archscope.autograd.saved``, plus the loss's) against those
 ``saved_tensors_hooks`` records. VNet's defaults train its V modules reversibly;
 ``no-reversible`` is the same network with ordinary backprop.
 """
@@ -23,7 +23,8 @@ from archscope import api
 from archscope.dims import ShapeError
 from archscope.families import FAMILIES
 from archscope.families.ndnet import NDNET_PRESETS
-from archscope.memory import measure_train_memory, predict_train_memory, saved_activation_bytes
+from archscope.memory.measure import measure_train_memory
+from archscope.memory.predict import predict_train_memory
 
 SIZES = [((256, 512), 2), ((512, 1024), 2)]  # batch 2: BN after global pooling needs two values per channel
 
@@ -58,7 +59,7 @@ def row(family: str, name: str, hyper: dict, resolution: tuple[int, int], batch:
         "predicted_bytes": predicted.total_bytes,
         "measured_bytes": measured.peak_bytes,
         "error_pct": round(100 * (predicted.total_bytes / measured.peak_bytes - 1), 3),
-        "predicted_saved_with_loss_bytes": int(saved_activation_bytes(report)) + loss_saved,
+        "predicted_saved_with_loss_bytes": int(report.train_activation_bytes) + loss_saved,
         "measured_saved_bytes": measured.saved_bytes,
         "measure_s": round(time.perf_counter() - started, 2),
     }

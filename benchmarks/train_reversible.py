@@ -8,7 +8,7 @@ Two experiments, k V modules each, k in 1, 2, 4, 8, 16:
 - ``stack``: a stack of k V modules alone on 128 channels at 64x128, batch 2 (VNet's
   stage 3 for a 512x1024 input): the bytes one forward pass saves for backward
   (``saved_tensors_hooks``, ``archscope.memory.measure.forward_saved_bytes``) against
-  ``archscope.memory.saved_activation_bytes``;
+  ``archscope.autograd.saved``;
 - ``vnet``: VNet at 256x512, batch 2, with 3 V modules at 1/4 and k at 1/8: the measured
   peak of a training step (live tensors) and its saved-for-backward bytes against the
   prediction, and the median time of 12 training steps (after one warm-up) on one
@@ -27,11 +27,12 @@ import pandas as pd
 import torch
 
 from archscope import api
-from archscope.costs import analyze
 from archscope.families.vnet import v_module
 from archscope.graph import GraphBuilder
-from archscope.memory import measure_train_memory, predict_train_memory, saved_activation_bytes
-from archscope.memory.couplings import mark_reversible
+from archscope.memory.measure import measure_train_memory
+from archscope.memory.predict import predict_train_memory
+from archscope.autograd.saved import saved_activation_bytes
+from archscope.autograd.couplings import mark_reversible
 from archscope.memory.measure import forward_saved_bytes
 from archscope.ops import Shape
 from archscope.torch_module import to_torch
@@ -56,7 +57,7 @@ def stack(depth: int, *, reversible: bool) -> dict:
     module = set_memory_format(to_torch(network), channels_last=True)
     inputs = torch.randn(2, 128, 64, 128).contiguous(memory_format=torch.channels_last).requires_grad_()
     measured = forward_saved_bytes(module, inputs)
-    predicted = int(saved_activation_bytes(analyze(network)))
+    predicted = int(saved_activation_bytes(network))
     return {"predicted_saved_bytes": predicted, "measured_saved_bytes": measured}
 
 
@@ -100,7 +101,7 @@ def vnet(depth: int, *, reversible: bool) -> dict:
     out = report.network.output_shape
     loss_saved = int(out.n * out.c * out.h * out.w * 4 + out.n * out.h * out.w * 8)
     return {
-        "predicted_saved_bytes": int(saved_activation_bytes(report)) + loss_saved,
+        "predicted_saved_bytes": int(report.train_activation_bytes) + loss_saved,
         "measured_saved_bytes": measured.saved_bytes,
         "predicted_peak_bytes": predicted.total_bytes,
         "measured_peak_bytes": measured.peak_bytes,

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
 import typer
 from rich.console import Console
 
-from archscope import api
 from archscope.cli import module_cost
 from archscope.cli.errors import domain_errors
 from archscope.cli.options import common_option, family_command, parse_number, parsed
@@ -25,8 +24,11 @@ from archscope.cli.render import (
     to_json,
 )
 from archscope.cli.train_memory import TRAIN_MEMORY_OPTIONS, print_train_memory, train_memory_payload
+from archscope.costs import analyze
 from archscope.families import FAMILIES, Family
-from archscope.families.base import Resolution
+from archscope.latency.model import predict
+from archscope.latency.profile import load_profile
+from archscope.symbolic import all_formulas
 from archscope.report.page import PlotlyJs
 
 if TYPE_CHECKING:
@@ -73,15 +75,6 @@ COMMON = [
 ]
 
 
-def describe(family: Family, hyper: dict[str, Any]) -> str:
-    shown = []
-    for name, value in hyper.items():
-        if isinstance(value, tuple) and not isinstance(value, Resolution):
-            value = ",".join(map(str, value))
-        shown.append(f"{name}={getattr(value, 'value', value)}")
-    return f"{family.name}  " + " ".join(shown)
-
-
 def run_cost(
     family: Family,
     hyper: dict[str, Any],
@@ -100,7 +93,8 @@ def run_cost(
     elem_bytes = parsed("--elem-bytes", lambda text: parse_number(text, int, 1), elem_bytes)
     if report is not None:
         check_target(report, "--report")
-    config = api.resolve_config(family.name, **hyper)
+    with domain_errors():
+        config = family.resolve(**hyper)
     results = _cost(family, config, elem_bytes=elem_bytes, device=device, check=check, symbolic=symbolic,
                     train_memory=train_memory, measure=measure, output_format=output_format)
     if report is not None:
@@ -131,15 +125,17 @@ def _cost(
 ) -> CostResults:
     """Cost the network and print the results in ``output_format``."""
     with domain_errors():
-        report = api.cost(family.name, elem_bytes=elem_bytes, **config)
+        report = analyze(family.network(**config), elem_bytes=elem_bytes)
     with domain_errors("'--device'"):
-        prediction = api.latency(report, device) if device else None
+        prediction = predict(report, load_profile(device)) if device else None
     err = Console(stderr=True)
     checks = None
     if check:
+        from archscope.check import cross_check  # imports torch, fvcore and ptflops
+
         with err.status("cross-checking with fvcore, ptflops and torch (runs the network once per tool)..."):
-            checks = api.check(report)
-    formulas = api.formulas(family.name, elem_bytes=elem_bytes, **config) if symbolic else None
+            checks = cross_check(report)
+    formulas = all_formulas(family, config, elem_bytes=elem_bytes) if symbolic else None
     with domain_errors():
         memory = train_memory_payload(report, measure=measure) if train_memory or measure else None
 
@@ -159,7 +155,7 @@ def _cost(
         sys.stdout.write(blocks_csv(report))
         return CostResults(report, prediction, checks, formulas)
     console = Console()
-    console.print(blocks_table(report, describe(family, config), prediction))
+    console.print(blocks_table(report, family.describe(config), prediction))
     console.print(op_class_table(report, prediction))
     if prediction is not None:
         print_latency(console, prediction)
@@ -184,7 +180,7 @@ def _write_report(
     open_browser: bool,
 ) -> None:
     """The HTML report: everything ``--device``, ``--check`` and ``--symbolic`` add, always."""
-    from archscope.latency.profile import load_profile
+    from archscope.check import cross_check
     from archscope.report.candidates import Costed
     from archscope.report.cost_page import cost_page
 
@@ -192,15 +188,15 @@ def _write_report(
     with domain_errors("'--device'"):
         profile = load_profile(device or REPORT_DEVICE)
     report, prediction, checks, formulas = results
-    prediction = prediction or api.latency(report, profile)
+    prediction = prediction or predict(report, profile)
     if checks is None:
         with Console(stderr=True).status("cross-checking with fvcore, ptflops and torch for the report..."):
-            checks = api.check(report)
+            checks = cross_check(report)
     if formulas is None:
         with domain_errors():
-            formulas = api.formulas(family.name, elem_bytes=elem_bytes, **config)
+            formulas = all_formulas(family, config, elem_bytes=elem_bytes)
     costed = Costed(label=family.name, report=report, prediction=prediction)
-    page = cost_page(costed, profile, description=describe(family, config), checks=checks, formulas=formulas,
+    page = cost_page(costed, profile, description=family.describe(config), checks=checks, formulas=formulas,
                      device_note=note, command=this_command())
     publish(page, path, plotly_js=plotly_js, open_browser=open_browser, option="--report")
 

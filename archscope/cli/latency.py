@@ -13,11 +13,9 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from archscope import api
 from archscope.cli import state
-from archscope.cli.cost import describe
 from archscope.cli.errors import domain_errors
-from archscope.cli.options import common_option, convert_hyper, family_command, family_options, parse_resolution
+from archscope.cli.options import common_option, family_command, parse_resolution, parsed
 from archscope.cli.report import REPORT_HELP, OpenOption, PlotlyJsOption, check_target, publish
 from archscope.cli.render import OutputFormat, to_json
 from archscope.families import FAMILIES, Family, get_family
@@ -32,6 +30,12 @@ def _malloc(no_tuning: bool) -> None:
 
     if not no_tuning and state.reexec_allowed:
         ensure_malloc_env(state.argv)
+
+
+def _report(family: str, hyper: dict[str, Any]) -> Any:
+    from archscope.costs import analyze
+
+    return analyze(get_family(family).network(**hyper))
 
 
 def _profile(device: str):
@@ -75,16 +79,17 @@ def run_bench(
     output_format: OutputFormat,
 ) -> None:
     from archscope.latency.measure import measure
+    from archscope.latency.model import predict
 
     profile = _profile(device)
-    config = api.resolve_config(family.name, **hyper)
     with domain_errors():
-        report = api.cost(family.name, **config)
+        config = family.resolve(**hyper)
+        report = _report(family.name, config)
     _malloc(no_malloc_tuning)
     _warn_if_busy()
     with _err.status(f"measuring {rounds} runs after {warmup} warm-up runs..."):
         measured = measure(report.network, rounds=rounds, warmup=warmup, threads=threads, memory_format=profile.memory_format)
-    predicted = api.latency(report, profile)
+    predicted = predict(report, profile)
     result = {
         "family": family.name,
         "config": config,
@@ -97,7 +102,7 @@ def run_bench(
     if output_format is OutputFormat.JSON:
         sys.stdout.write(to_json(result) + "\n")
         return
-    table = Table(title=describe(family, config), title_justify="left")
+    table = Table(title=family.describe(config), title_justify="left")
     for column in ("", "ms", "fps"):
         table.add_column(column, justify="left" if not column else "right")
     table.add_row(f"predicted ({profile.name})", f"{predicted.latency_ms:.2f}", f"{predicted.fps:.2f}")
@@ -118,42 +123,6 @@ bench_app = typer.Typer(
 )
 for _family in FAMILIES.values():
     bench_app.command(name=_family.name, help=_family.summary)(family_command(_family, run_bench, BENCH_OPTIONS))
-
-
-def read_measurements(path: Path) -> list[tuple[str, dict[str, Any], float]]:
-    """Rows of (family, hyper-parameters, measured seconds) from a CSV with a ``family``
-    column, hyper-parameter columns as the CLI spells them, and ``fps`` or ``latency_ms``."""
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except FileNotFoundError:
-        raise typer.BadParameter(f"no such file {str(path)!r}", param_hint="'--from'") from None
-    except pd.errors.EmptyDataError:
-        raise typer.BadParameter(f"{str(path)!r} is empty: no rows", param_hint="'--from'") from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as error:
-        raise typer.BadParameter(f"{str(path)!r} is not a readable CSV ({str(error).splitlines()[0]})", param_hint="'--from'") from None
-    if frame.empty:
-        raise typer.BadParameter(f"{str(path)!r} has no rows", param_hint="'--from'")
-    if "family" not in frame or not ({"fps", "latency_ms"} & set(frame)):
-        raise typer.BadParameter(f"{str(path)!r} needs a 'family' column and an 'fps' or 'latency_ms' column", param_hint="'--from'")
-    rows = []
-    for index, row in frame.iterrows():
-        family = get_family(row["family"]) if row["family"] in FAMILIES else None
-        if family is None:
-            raise typer.BadParameter(f"row {index + 2}: unknown family {row['family']!r}", param_hint="'--from'")
-        _, converters = family_options(family)
-        given = {k.replace("-", "_"): v for k, v in row.items() if k not in ("family", "fps", "latency_ms", "source", "note") and v != ""}
-        unknown = sorted(set(given) - set(converters))
-        if unknown:
-            raise typer.BadParameter(f"row {index + 2}: {family.name} has no hyper-parameter {', '.join(unknown)}", param_hint="'--from'")
-        hyper = convert_hyper({k: converters[k] for k in given}, given)
-        try:
-            seconds = 1 / float(row["fps"]) if row.get("fps", "") != "" else float(row["latency_ms"]) / 1e3
-        except (ValueError, ZeroDivisionError):
-            raise typer.BadParameter(f"row {index + 2}: bad fps/latency_ms value", param_hint="'--from'") from None
-        if not seconds > 0:
-            raise typer.BadParameter(f"row {index + 2}: fps/latency_ms must be positive", param_hint="'--from'")
-        rows.append((family.name, hyper, seconds))
-    return rows
 
 
 calibrate_app = typer.Typer(rich_markup_mode=None)
@@ -183,10 +152,13 @@ def calibrate(
     bad = [n for n in names if n not in BOUNDS]
     if bad or not names:
         raise typer.BadParameter(f"{free!r}: choose from {', '.join(BOUNDS)}", param_hint="'--free'")
+    from archscope.latency.measured import read_measurements
+
     profile = _profile(device)
-    rows = read_measurements(from_csv)
     with domain_errors("'--from'"):
-        samples = [sample(api.cost(f, **h), profile, s, describe(get_family(f), h)) for f, h, s in rows]
+        rows = read_measurements(from_csv)
+        samples = [sample(_report(m.family, m.hyper), profile, m.seconds, get_family(m.family).describe(m.hyper))
+                   for m in rows]
         fitted, rms = fit_device_wide(profile, samples, names)
     fit = {
         "method": f"archscope calibrate --from {from_csv.name} --device {device}: device-wide least squares on log latency",
@@ -300,7 +272,7 @@ def validate_latency(
     if not profile.fit:
         raise typer.BadParameter(f"profile {device!r} is not calibrated: run `archscope calibrate` first", param_hint="'--device'")
     names = list(_family_names(families))
-    sizes = [tuple(parse_resolution(r)) for r in resolutions.split(",")]
+    sizes = [tuple(parsed("--resolutions", parse_resolution, r)) for r in resolutions.split(",")]
     _malloc(no_malloc_tuning)
     _warn_if_busy()
     with Progress(console=_err, transient=True) as progress:

@@ -9,7 +9,6 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from archscope import api
 from archscope.cli.errors import domain_errors
 from archscope.cli.options import parse_number, parsed
 from archscope.cli.render import (
@@ -57,7 +56,11 @@ def run_module_cost(
     device: str | None = None,
 ) -> None:
     """Import ``spec``'s module, cost it on ``input_shape`` and print like a family."""
-    from archscope.fx_import import load_factory, parse_input_shape  # imports torch
+    from archscope.check import cross_check
+    from archscope.costs import analyze
+    from archscope.fx_import import from_module, load_factory, parse_input_shape  # imports torch
+    from archscope.latency.model import predict
+    from archscope.latency.profile import load_profile
 
     elem_bytes = parsed("--elem-bytes", lambda text: parse_number(text, int, 1), elem_bytes)
     if input_shape is None:
@@ -66,14 +69,14 @@ def run_module_cost(
         shape = parse_input_shape(input_shape)
     with domain_errors("'--module'"):
         module = load_factory(spec)
-        report = api.cost(api.from_module(module, shape), elem_bytes=elem_bytes)
+        report = analyze(from_module(module, shape), elem_bytes=elem_bytes)
     with domain_errors("'--device'"):
-        prediction = api.latency(report, device) if device else None
+        prediction = predict(report, load_profile(device)) if device else None
     checks = None
     if check:
         with Console(stderr=True).status("cross-checking with fvcore, ptflops and torch..."):
             try:
-                checks = api.check(report, model=module)
+                checks = cross_check(report, model=module)
             except Exception as error:  # a tool failing on the user's module
                 first = (str(error).strip().splitlines() or [""])[0]
                 raise typer.BadParameter(f"a cross-check tool cannot run {spec}: {type(error).__name__}: {first}",

@@ -94,7 +94,7 @@ def report(
 
 def _search(folder: Path) -> Page:
     from archscope.latency.profile import ProfileError, load_profile
-    from archscope.report.run import RunError, load_run
+    from archscope.search.folder import RunError, load_run
     from archscope.report.search_page import search_page
 
     try:
@@ -107,7 +107,7 @@ def _search(folder: Path) -> Page:
 
 
 def _validation(path: Path) -> Page:
-    from archscope.report.run import RunError
+    from archscope.search.folder import RunError
     from archscope.report.validation_page import load_validation, validation_page
 
     try:

@@ -4,6 +4,7 @@ folder (trials.csv, pareto.csv, config.toml)."""
 
 from __future__ import annotations
 
+import inspect
 import shlex
 import sys
 from enum import StrEnum
@@ -16,8 +17,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from archscope.cli import state
-from archscope.cli.options import parse_resolution, parsed
+from archscope.cli.options import common_option, parse_resolution, parsed
 from archscope.cli.render import to_json
+from archscope.search.constraints import BOUNDS
+from archscope.search.samplers import SAMPLERS
 
 search_app = typer.Typer(rich_markup_mode=None)
 
@@ -92,15 +95,15 @@ def _front_table(outcome: Any) -> Table:
 def _summary(outcome: Any) -> list[str]:
     counts = outcome.counts
     request = outcome.request
-    lines = [f"{counts['trials']:,} {'configurations' if request.sampler.value == 'exhaustive' else 'finished trials'}, "
-             f"{counts['feasible']:,} feasible, front of {len(outcome.pareto)} in {outcome.duration_s:.1f} s ({request.sampler.value})"]
-    if outcome.hypervolume_ratio is not None and request.sampler.value != "exhaustive":
+    lines = [f"{counts['trials']:,} {'configurations' if request.enumerates else 'finished trials'}, "
+             f"{counts['feasible']:,} feasible, front of {len(outcome.pareto)} in {outcome.duration_s:.1f} s ({request.sampler})"]
+    if outcome.hypervolume_ratio is not None and not request.enumerates:
         lines.append(f"hypervolume {outcome.hypervolume:.6g} = {100 * outcome.hypervolume_ratio:.1f}% of the true front's "
                      f"{outcome.true_hypervolume:.6g} ({outcome.true_front_size} points, exhaustive)")
     else:
         lines.append(f"hypervolume {outcome.hypervolume:.6g}")
     lines.append("wrote " + ", ".join(str(f) for f in outcome.files))
-    if request.sampler.value != "exhaustive":
+    if not request.enumerates:
         lines.append(f"study {request.study_name!r} in {request.storage_url}")
     return lines
 
@@ -118,10 +121,10 @@ def _payload(outcome: Any) -> dict[str, Any]:
     counts = outcome.counts
     return {
         "space": request.space.name,
-        "sampler": request.sampler.value,
+        "sampler": request.sampler,
         "seed": request.seed,
-        "study_name": None if request.sampler.value == "exhaustive" else request.study_name,
-        "storage": None if request.sampler.value == "exhaustive" else request.storage_url,
+        "study_name": None if request.enumerates else request.study_name,
+        "storage": None if request.enumerates else request.storage_url,
         "out": str(request.out),
         "trials": counts["trials"],
         "feasible": counts["feasible"],
@@ -137,22 +140,35 @@ def _payload(outcome: Any) -> dict[str, Any]:
     }
 
 
-@search_app.command(name="search")
+def _options() -> list[inspect.Parameter]:
+    """The options of ``archscope search``; one per bound of ``archscope.search.constraints``
+    and the sampler choices of ``archscope.search.samplers``."""
+    samplers = "|".join(SAMPLERS)
+    bounds = [
+        common_option(bound.key, Annotated[Optional[int if bound.integer else float], typer.Option(
+            bound.flag, help=f"constraint: {bound.help} (overrides the space)")], None)
+        for bound in BOUNDS
+    ]
+    return [
+        common_option("space", Annotated[Optional[str], typer.Option("--space", metavar="NAME|PATH", help="search space: a shipped name (ndnet, ndnet-table1, espnet, erfnet-grouping), a .toml file or a run's config.toml (default ndnet)")], None),
+        common_option("device", Annotated[Optional[str], typer.Option("--device", metavar="NAME", help="device profile fps is predicted on (overrides the space)")], None),
+        common_option("resolution", Annotated[Optional[str], typer.Option("--resolution", metavar="HxW", help="input size (overrides the space)")], None),
+        *bounds,
+        common_option("trials", Annotated[Optional[int], typer.Option("--trials", min=1, help="finished trials of the study, all workers together (default 300)")], None),
+        common_option("sampler", Annotated[Optional[str], typer.Option("--sampler", metavar=samplers, help="; ".join(f"{s.name}: {s.help}" for s in SAMPLERS.values()) + " (default tpe)")], None),
+        common_option("seed", Annotated[Optional[int], typer.Option("--seed", help="sampler seed (default 0)")], None),
+        common_option("storage", Annotated[Optional[str], typer.Option("--storage", metavar="URL|PATH", help="SQLAlchemy URL (sqlite:///x.db, postgresql://...) or journal file path; several workers may share it (default: sqlite in the run folder)")], None),
+        common_option("study_name", Annotated[Optional[str], typer.Option("--study-name", metavar="NAME", help="study to create, resume or join (default: the --out folder's name)")], None),
+        common_option("out", Annotated[Optional[Path], typer.Option("--out", metavar="DIR", help="run folder (default: results/runs/<study name>/)")], None),
+        common_option("output_format", Annotated[SearchFormat, typer.Option("--format", help="table (rich) or json (one object)")], SearchFormat.TABLE),
+        common_option("true_front", Annotated[bool, typer.Option("--true-front/--no-true-front", help="enumerate the space when it is small enough, to compare with its exhaustive front; --no-true-front skips that (the reference point then comes from the space's corners)")], True),
+    ]
+
+
 def search(
-    space: Annotated[Optional[str], typer.Option("--space", metavar="NAME|PATH", help="search space: a name in search_spaces/, a .toml file or a run's config.toml (default ndnet)")] = None,
-    device: Annotated[Optional[str], typer.Option("--device", metavar="NAME", help="device profile fps is predicted on (overrides the space)")] = None,
-    resolution: Annotated[Optional[str], typer.Option("--resolution", metavar="HxW", help="input size (overrides the space)")] = None,
-    min_fps: Annotated[Optional[float], typer.Option("--min-fps", help="constraint: predicted fps >= this (overrides the space)")] = None,
-    max_latency_ms: Annotated[Optional[float], typer.Option("--max-latency-ms", help="constraint: predicted latency <= this, ms (overrides the space)")] = None,
-    min_layers: Annotated[Optional[int], typer.Option("--min-layers", min=1, help="constraint: layers >= this (overrides the space)")] = None,
-    trials: Annotated[Optional[int], typer.Option("--trials", min=1, help="finished trials of the study, all workers together (default 300)")] = None,
-    sampler: Annotated[Optional[str], typer.Option("--sampler", metavar="tpe|nsga2|random|exhaustive", help="Optuna sampler, or exhaustive: every configuration, the true front (default tpe)")] = None,
-    seed: Annotated[Optional[int], typer.Option("--seed", help="sampler seed (default 0)")] = None,
-    storage: Annotated[Optional[str], typer.Option("--storage", metavar="URL|PATH", help="SQLAlchemy URL (sqlite:///x.db, postgresql://...) or journal file path; several workers may share it (default: sqlite in the run folder)")] = None,
-    study_name: Annotated[Optional[str], typer.Option("--study-name", metavar="NAME", help="study to create, resume or join (default: the --out folder's name)")] = None,
-    out: Annotated[Optional[Path], typer.Option("--out", metavar="DIR", help="run folder (default: results/runs/<study name>/)")] = None,
-    output_format: Annotated[SearchFormat, typer.Option("--format", help="table (rich) or json (one object)")] = SearchFormat.TABLE,
-    true_front: Annotated[bool, typer.Option("--true-front/--no-true-front", help="enumerate the space when it is small enough, to compare with its exhaustive front; --no-true-front skips that (the reference point then comes from the space's corners)")] = True,
+    *, space: str | None, device: str | None, resolution: str | None, trials: int | None, sampler: str | None,
+    seed: int | None, storage: str | None, study_name: str | None, out: Path | None, output_format: SearchFormat,
+    true_front: bool, **given: Any,
 ) -> int:
     """Search a space for the Pareto front of its objectives under its constraints."""
     from archscope.latency.profile import ProfileError, load_profile
@@ -160,18 +176,21 @@ def search(
     from archscope.search.plan import SearchOptions, plan
     from archscope.search.runner import Infeasible, run_search
     from archscope.search.space import SpaceError
-    from archscope.search.study import Sampler, StorageError, StudyMismatch
+    from archscope.search.storage import StorageError
+    from archscope.search.study import StudyMismatch
 
-    for flag, value in (("--min-fps", min_fps), ("--max-latency-ms", max_latency_ms)):
-        if value is not None and not value > 0:
-            raise _bad(f"{value} must be > 0", f"'{flag}'")
-    try:
-        chosen = Sampler(sampler) if sampler is not None else None
-    except ValueError:
-        raise _bad(f"{sampler!r} is not one of tpe, nsga2, random, exhaustive", "'--sampler'") from None
+    limits = {}
+    for bound in BOUNDS:
+        if given.get(bound.key) is not None:
+            try:
+                limits[bound.key] = bound.parse(given[bound.key])
+            except ValueError:
+                raise _bad(f"{given[bound.key]} must be > 0", f"'{bound.flag}'") from None
+    if sampler is not None and sampler not in SAMPLERS:
+        raise _bad(f"{sampler!r} is not one of {', '.join(SAMPLERS)}", "'--sampler'")
     options = SearchOptions(
         space=space, device=device, resolution=parsed("--resolution", parse_resolution, resolution) if resolution is not None else None,
-        min_fps=min_fps, max_latency_ms=max_latency_ms, min_layers=min_layers, trials=trials, sampler=chosen, seed=seed, storage=storage,
+        limits=limits, trials=trials, sampler=sampler, seed=seed, storage=storage,
         study_name=study_name, out=out, true_front=true_front, command=" ".join(["archscope", *map(shlex.quote, state.argv)]),
     )
     progress = _LazyProgress()
@@ -201,6 +220,10 @@ def search(
         _err.print(f"archscope: no feasible configuration among {outcome.counts['trials']} trials (the space has some): run more --trials", highlight=False, soft_wrap=True)
         raise typer.Exit(1)
     return 0
+
+
+search.__signature__ = inspect.Signature(_options())  # type: ignore[attr-defined]
+search_app.command(name="search")(search)
 
 
 def _report(outcome: Any, output_format: SearchFormat) -> None:

@@ -24,12 +24,10 @@ from rich.table import Table
 from archscope.cli.errors import domain_errors
 from archscope.cli.options import common_option, convert_hyper, family_options, parse_number, parsed
 from archscope.cli.render import to_json
-from archscope.cli.search_row import read_search_row
 from archscope.data import DatasetError
 from archscope.families import FAMILIES, Family, get_family
 from archscope.train import Schedule, TrainConfig, TrainingInterrupted, TrainResult, distributed
 from archscope.train.loop import Trainer
-from archscope.train.model import plain_hyper
 from archscope.train.progress import RichProgress
 
 
@@ -154,7 +152,7 @@ def build_config(family: str, hyper: dict[str, Any], values: dict[str, Any]) -> 
     with domain_errors():
         return TrainConfig(
             family=family,
-            hyper=plain_hyper(hyper),
+            hyper=get_family(family).plain(hyper),
             batch=int(batch),
             crop=(int(crop.height), int(crop.width)),
             data=values["data"],
@@ -294,10 +292,13 @@ def from_run_callback() -> Callable[..., Any]:
         if run_dir is None:
             raise typer.BadParameter("give a family (archscope train ndnet ...) or --from RUN_DIR --row N")
         index = parsed("--row", lambda text: parse_number(text, int, 0), row)
-        family, hyper = read_search_row(Path(run_dir), int(index))
-        _, converters = family_options(get_family(family))
-        hyper["resolution"] = parsed("--resolution", converters["resolution"], resolution)
-        hyper["batch"] = parsed("--batch", converters["batch"], batch)
+        from archscope.search.folder import read_row
+
+        with domain_errors("'--from'"):
+            family, hyper = read_row(Path(run_dir), int(index))
+        params = get_family(family).hyper
+        hyper["resolution"] = parsed("--resolution", params["resolution"].parse, resolution)
+        hyper["batch"] = parsed("--batch", params["batch"].parse, batch)
         return run_train(family, hyper, **values)
 
     callback.__signature__ = inspect.Signature([*own, *COMMON])  # type: ignore[attr-defined]

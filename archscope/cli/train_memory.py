@@ -13,7 +13,8 @@ from rich.table import Table
 from archscope.cli.options import common_option
 from archscope.cli.render import human
 from archscope.costs import CostReport
-from archscope.memory import device_memory_bytes, fits, known_devices, predict_train_memory
+from archscope.memory.devices import device_memory_bytes, fits, known_devices
+from archscope.memory.predict import predict_train_memory
 from archscope.memory.devices import local_memory_bytes
 
 TRAIN_MEMORY_OPTIONS = [
@@ -72,7 +73,7 @@ def _measure(report: CostReport, predicted: int) -> dict[str, Any]:
         )
     import torch
 
-    from archscope.memory import measure_train_memory
+    from archscope.memory.measure import measure_train_memory
 
     device = "cuda" if torch.cuda.is_available() else "cpu"
     with Console(stderr=True).status(f"measuring a training step on {device}..."):

@@ -33,10 +33,9 @@ from __future__ import annotations
 import random
 from typing import Annotated, Any
 
-import sympy
 
 from archscope.dims import exact_div, is_symbolic
-from archscope.families.base import Family, Help, Resolution, register_family
+from archscope.families.base import Family, Help, Preset, Resolution, register_family
 from archscope.families.layers import bn_act, downsampler
 from archscope.families.validate import check_hyper
 from archscope.graph import GraphBuilder, Network, Port
@@ -141,15 +140,15 @@ def _check(widths: tuple, dilations: tuple, decoder_depths: tuple, **scalars: An
 
 def enet(
     *,
-    widths: Annotated[tuple[int, ...], Help("widths after the initial block, stages 1 and 2")] = (16, 64, 128),
-    stage1_depth: Annotated[int, Help("regular bottlenecks after bottleneck1.0", minimum=0)] = 4,
-    dilated_stages: Annotated[int, Help("stages of the 8-bottleneck dilated/asymmetric pattern (stages 2 and 3)")] = 2,
+    widths: Annotated[tuple[int, ...], Help("widths after the initial block, stages 1 and 2", symbol="w", first=0)] = (16, 64, 128),
+    stage1_depth: Annotated[int, Help("regular bottlenecks after bottleneck1.0", minimum=0, symbol="d1")] = 4,
+    dilated_stages: Annotated[int, Help("stages of the 8-bottleneck dilated/asymmetric pattern (stages 2 and 3)", symbol="s")] = 2,
     dilations: Annotated[tuple[int, ...], Help("the pattern's four dilations")] = (2, 4, 8, 16),
     asymmetric: Annotated[int, Help("kernel of the asymmetric k x 1, 1 x k convs")] = 5,
-    decoder_depths: Annotated[tuple[int, ...], Help("regular bottlenecks after 4.0 and 5.0", minimum=0)] = (2, 1),
-    classes: Annotated[int, Help("number of classes")] = 19,
+    decoder_depths: Annotated[tuple[int, ...], Help("regular bottlenecks after 4.0 and 5.0", minimum=0, symbol="d", first=4)] = (2, 1),
+    classes: Annotated[int, Help("number of classes", symbol="K")] = 19,
     resolution: Annotated[Resolution, Help("input height x width")] = Resolution(1024, 2048),
-    batch: Annotated[int, Help("batch size")] = 1,
+    batch: Annotated[int, Help("batch size", symbol="B")] = 1,
 ) -> Network:
     """Build ENet."""
     _check(widths, dilations, decoder_depths, stage1_depth=stage1_depth, dilated_stages=dilated_stages,
@@ -185,20 +184,6 @@ def enet(
     return b.build([x])
 
 
-def enet_symbols(**config: Any) -> dict[str, Any]:
-    """Symbols: w0, w1, w2 (widths), d1 (stage-1 depth), s (dilated stages), d4, d5
-    (decoder depths), K (classes), B (batch)."""
-    positive = dict(integer=True, positive=True)
-    return {
-        "widths": sympy.symbols("w0:3", **positive),
-        "stage1_depth": sympy.Symbol("d1", **positive),
-        "dilated_stages": sympy.Symbol("s", **positive),
-        "decoder_depths": sympy.symbols("d4:6", **positive),
-        "classes": sympy.Symbol("K", **positive),
-        "batch": sympy.Symbol("B", **positive),
-    }
-
-
 def enet_sample(rng: random.Random) -> dict[str, Any]:
     """A random ENet: widths scaled by 1/2..2, depths around the paper's."""
     scale = rng.choice((0.5, 0.75, 1.0, 1.5, 2.0))
@@ -210,14 +195,13 @@ def enet_sample(rng: random.Random) -> dict[str, Any]:
     }
 
 
-ENET_PRESETS: dict[str, dict[str, Any]] = {"enet": {"paper_params": 360_000}}
+ENET_PRESETS: dict[str, Preset] = {"enet": Preset(paper={"params": 360_000})}
 
 FAMILY = register_family(
     Family(
         name="enet",
         summary="ENet: initial block, bottlenecks (regular, dilated, asymmetric, down/up-sampling with unpooling)",
         build=enet,
-        symbols=enet_symbols,
         presets=ENET_PRESETS,
         sample=enet_sample,
     )

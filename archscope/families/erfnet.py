@@ -53,7 +53,7 @@ import sympy
 
 from archscope.costs import analyze
 from archscope.dims import is_symbolic
-from archscope.families.base import Family, Help, Resolution, register_family
+from archscope.families.base import Family, Help, Preset, Resolution, register_family
 from archscope.families.layers import bn_act, downsampler
 from archscope.families.validate import check_hyper
 from archscope.graph import GraphBuilder, Network
@@ -159,17 +159,17 @@ def _check(widths: tuple, depths: tuple, decoder_depths: tuple, dilations: tuple
 
 def erfnet(
     *,
-    widths: Annotated[tuple[int, ...], Help("widths w1,w2,w3 after each downsampler (16,64,128)")] = (16, 64, 128),
-    depths: Annotated[tuple[int, ...], Help("non-bt-1D blocks of the encoder at w2 and w3", minimum=0)] = (5, 8),
-    decoder_depths: Annotated[tuple[int, ...], Help("non-bt-1D blocks of the decoder at w2, w1", minimum=0)] = (2, 2),
+    widths: Annotated[tuple[int, ...], Help("widths w1,w2,w3 after each downsampler (16,64,128)", symbol="w")] = (16, 64, 128),
+    depths: Annotated[tuple[int, ...], Help("non-bt-1D blocks of the encoder at w2 and w3", minimum=0, symbol="d")] = (5, 8),
+    decoder_depths: Annotated[tuple[int, ...], Help("non-bt-1D blocks of the decoder at w2, w1", minimum=0, symbol="d", first=3)] = (2, 2),
     dilations: Annotated[tuple[int, ...], Help("dilations of the w3 blocks, cycled")] = (2, 4, 8, 16),
     conv: Annotated[ConvKind, Help("convs of the converted non-bt-1D blocks (gradual grouping)")] = ConvKind.DENSE,
-    groups: Annotated[int, Help("groups of grouped / shuffled convolutions")] = 4,
+    groups: Annotated[int, Help("groups of grouped / shuffled convolutions", symbol="g")] = 4,
     scope: Annotated[Scope, Help("which non-bt-1D blocks --conv converts")] = Scope.ALL,
     decoder: Annotated[Decoder, Help("ERFNet's decoder or a light one (1x1 conv + bilinear x8)")] = Decoder.ERFNET,
-    classes: Annotated[int, Help("number of classes")] = 19,
+    classes: Annotated[int, Help("number of classes", symbol="K")] = 19,
     resolution: Annotated[Resolution, Help("input height x width")] = Resolution(1024, 2048),
-    batch: Annotated[int, Help("batch size")] = 1,
+    batch: Annotated[int, Help("batch size", symbol="B")] = 1,
 ) -> Network:
     """Build ERFNet, optionally with grouped / shuffled / separable blocks."""
     conv, scope, decoder = ConvKind(conv), Scope(scope), Decoder(decoder)
@@ -205,20 +205,6 @@ def erfnet(
     return b.build([x])
 
 
-def erfnet_symbols(**config: Any) -> dict[str, Any]:
-    """Symbols: w1..w3 (widths), d1, d2 (encoder depths), d3, d4 (decoder depths),
-    g (groups), K (classes), B (batch)."""
-    positive = dict(integer=True, positive=True)
-    return {
-        "widths": sympy.symbols("w1:4", **positive),
-        "depths": sympy.symbols("d1:3", **positive),
-        "decoder_depths": sympy.symbols("d3:5", **positive),
-        "groups": sympy.Symbol("g", **positive),
-        "classes": sympy.Symbol("K", **positive),
-        "batch": sympy.Symbol("B", **positive),
-    }
-
-
 def block_formulas(**config: Any) -> dict[str, sympy.Expr]:
     """Params and MACs of one non-bottleneck-1D block of ``config``'s conv kind on C
     channels and an H×W map (g groups), summed from the graph's own op formulas: dense
@@ -251,9 +237,9 @@ def erfnet_sample(rng: random.Random) -> dict[str, Any]:
 
 #: ERFNet as published, and the gradual-grouping paper's depthwise-separable encoder
 #: with the light decoder (its 5x-fewer-FLOPs model; no parameter count is published)
-ERFNET_PRESETS: dict[str, dict[str, Any]] = {
-    "erfnet": {"paper_params": 2_070_000},
-    "erfnet-ds-light": {"conv": ConvKind.SEPARABLE, "scope": Scope.ENCODER, "decoder": Decoder.LIGHT},
+ERFNET_PRESETS: dict[str, Preset] = {
+    "erfnet": Preset(paper={"params": 2_070_000}),
+    "erfnet-ds-light": Preset({"conv": ConvKind.SEPARABLE, "scope": Scope.ENCODER, "decoder": Decoder.LIGHT}),
 }
 
 FAMILY = register_family(
@@ -261,7 +247,6 @@ FAMILY = register_family(
         name="erfnet",
         summary="ERFNet with the gradual-grouping variants (grouped, shuffled, separable; light decoder)",
         build=erfnet,
-        symbols=erfnet_symbols,
         formulas=block_formulas,
         presets=ERFNET_PRESETS,
         sample=erfnet_sample,

@@ -38,7 +38,7 @@ import sympy
 
 from archscope.costs import analyze
 from archscope.dims import Dim, is_symbolic
-from archscope.families.base import Family, Help, Resolution, register_family
+from archscope.families.base import Family, Help, Preset, Resolution, register_family
 from archscope.families.layers import bn_act, conv_bn_act
 from archscope.families.validate import check_hyper
 from archscope.graph import GraphBuilder, Network
@@ -126,14 +126,14 @@ def _decoder(b: GraphBuilder, scores: str, levels: dict[str, str], *, classes: A
 
 def espnet(
     *,
-    alpha2: Annotated[int, Help("ESP modules at 1/4 (α2)")] = 2,
-    alpha3: Annotated[int, Help("ESP modules at 1/8 (α3)")] = 8,
+    alpha2: Annotated[int, Help("ESP modules at 1/4 (α2)", symbol="a2")] = 2,
+    alpha3: Annotated[int, Help("ESP modules at 1/8 (α3)", symbol="a3")] = 8,
     branches: Annotated[int, Help("K: parallel dilated convs per ESP module (dilations 1..2^(K-1))")] = 5,
-    widths: Annotated[tuple[int, ...], Help("widths at 1/2, 1/4 and 1/8 (16,64,128)")] = (16, 64, 128),
+    widths: Annotated[tuple[int, ...], Help("widths at 1/2, 1/4 and 1/8 (16,64,128)", symbol="w")] = (16, 64, 128),
     decoder: Annotated[bool, Help("ESPNet's light decoder; --no-decoder gives ESPNet-C")] = True,
-    classes: Annotated[int, Help("number of classes")] = 19,
+    classes: Annotated[int, Help("number of classes", symbol="K")] = 19,
     resolution: Annotated[Resolution, Help("input height x width")] = Resolution(1024, 2048),
-    batch: Annotated[int, Help("batch size")] = 1,
+    batch: Annotated[int, Help("batch size", symbol="B")] = 1,
 ) -> Network:
     """Build ESPNet (or ESPNet-C without the decoder)."""
     for name, value in (("alpha2", alpha2), ("alpha3", alpha3), ("branches", branches), ("widths", widths),
@@ -158,19 +158,6 @@ def espnet(
     if decoder:
         scores = _decoder(b, scores, levels, classes=classes, branches=branches)
     return b.build([scores])
-
-
-def espnet_symbols(**config: Any) -> dict[str, Any]:
-    """Symbols: a2, a3 (α2, α3), w1..w3 (widths), K (classes), B (batch); the branch count
-    stays a number (it is a count of separate convs)."""
-    positive = dict(integer=True, positive=True)
-    return {
-        "alpha2": sympy.Symbol("a2", **positive),
-        "alpha3": sympy.Symbol("a3", **positive),
-        "widths": sympy.symbols("w1:4", **positive),
-        "classes": sympy.Symbol("K", **positive),
-        "batch": sympy.Symbol("B", **positive),
-    }
 
 
 def module_formulas(**config: Any) -> dict[str, sympy.Expr]:
@@ -199,13 +186,13 @@ def espnet_sample(rng: random.Random) -> dict[str, Any]:
 
 
 #: the paper's ESPNet and ESPNet-C configurations (α2 = 2, α3 in 3, 5, 8; Cityscapes val mIoU)
-ESPNET_PRESETS: dict[str, dict[str, Any]] = {
-    "espnet": {"alpha3": 8, "paper_params": 364_000, "paper_miou": 61.4},
-    "espnet-a3-5": {"alpha3": 5, "paper_miou": 57.9},
-    "espnet-a3-3": {"alpha3": 3, "paper_miou": 56.3},
-    "espnet-c": {"alpha3": 8, "decoder": False, "paper_miou": 53.3},
-    "espnet-c-a3-5": {"alpha3": 5, "decoder": False, "paper_miou": 51.2},
-    "espnet-c-a3-3": {"alpha3": 3, "decoder": False, "paper_miou": 49.0},
+ESPNET_PRESETS: dict[str, Preset] = {
+    "espnet": Preset({"alpha3": 8}, {"params": 364_000, "miou": 61.4}),
+    "espnet-a3-5": Preset({"alpha3": 5}, {"miou": 57.9}),
+    "espnet-a3-3": Preset({"alpha3": 3}, {"miou": 56.3}),
+    "espnet-c": Preset({"alpha3": 8, "decoder": False}, {"miou": 53.3}),
+    "espnet-c-a3-5": Preset({"alpha3": 5, "decoder": False}, {"miou": 51.2}),
+    "espnet-c-a3-3": Preset({"alpha3": 3, "decoder": False}, {"miou": 49.0}),
 }
 
 FAMILY = register_family(
@@ -213,7 +200,6 @@ FAMILY = register_family(
         name="espnet",
         summary="ESPNet / ESPNet-C: ESP modules (K dilated branches, HFF), input reinforcement, light decoder",
         build=espnet,
-        symbols=espnet_symbols,
         formulas=module_formulas,
         presets=ESPNET_PRESETS,
         sample=espnet_sample,

@@ -47,7 +47,7 @@ from typing import Annotated, Any
 import sympy
 
 from archscope.dims import Dim, is_symbolic
-from archscope.families.base import Family, Help, Resolution, register_family
+from archscope.families.base import Family, Help, Preset, Resolution, register_family
 from archscope.families.layers import conv_bn_act
 from archscope.families.validate import check_hyper
 from archscope.graph import GraphBuilder, Network
@@ -197,15 +197,15 @@ def _check(kernel_keep: Any, resolution: Resolution, **ints: Any) -> None:
 def icnet(
     *,
     branches: Annotated[Branches, Help("branches: 1/4 only, 1/4 + 1/2, or all three (ICNet)")] = Branches.SUB124,
-    kernel_keep: Annotated[float, Help("kernel keeping rate of the compressed PSPNet50 trunk", minimum=0.01)] = 0.5,
+    kernel_keep: Annotated[float, Help("kernel keeping rate of the compressed PSPNet50 trunk", minimum=0.01, symbol="r")] = 0.5,
     sub4_input: Annotated[
         Sub4Input, Help("1/4 path input: the 1/4 image (shared weights) or the 1/2 path's conv3_1")
     ] = Sub4Input.IMAGE,
-    cff_channels: Annotated[int, Help("output channels of the CFF units")] = 128,
+    cff_channels: Annotated[int, Help("output channels of the CFF units", symbol="m")] = 128,
     aux_heads: Annotated[bool, Help("add the CFF units' auxiliary classifiers (training only)")] = False,
-    classes: Annotated[int, Help("number of classes")] = 19,
+    classes: Annotated[int, Help("number of classes", symbol="K")] = 19,
     resolution: Annotated[Resolution, Help("input height x width (multiples of 32)")] = Resolution(1024, 2048),
-    batch: Annotated[int, Help("batch size")] = 1,
+    batch: Annotated[int, Help("batch size", symbol="B")] = 1,
 ) -> Network:
     """Build ICNet (or its sub4 / sub24 ablations)."""
     branches, sub4_input = Branches(branches), Sub4Input(sub4_input)
@@ -231,17 +231,6 @@ def icnet(
     return b.build([x, *aux])
 
 
-def icnet_symbols(**config: Any) -> dict[str, Any]:
-    """Symbols: r (kernel keep rate), m (CFF channels), K (classes), B (batch)."""
-    positive = dict(integer=True, positive=True)
-    return {
-        "kernel_keep": sympy.Symbol("r", positive=True),
-        "cff_channels": sympy.Symbol("m", **positive),
-        "classes": sympy.Symbol("K", **positive),
-        "batch": sympy.Symbol("B", **positive),
-    }
-
-
 def icnet_sample(rng: random.Random) -> dict[str, Any]:
     """A random ICNet: any branches and sub4 input, kernel keep rate in 1/8..1."""
     return {
@@ -253,10 +242,10 @@ def icnet_sample(rng: random.Random) -> dict[str, Any]:
 
 
 #: REFERENCE.md §4: Cityscapes val mIoU and Titan X (Caffe) time at 1024×2048
-ICNET_PRESETS: dict[str, dict[str, Any]] = {
-    "icnet": {"branches": Branches.SUB124, "paper_miou": 67.7, "paper_ms": 33},
-    "icnet-sub24": {"branches": Branches.SUB24, "paper_miou": 66.5, "paper_ms": 25},
-    "icnet-sub4": {"branches": Branches.SUB4, "paper_miou": 59.6, "paper_ms": 18},
+ICNET_PRESETS: dict[str, Preset] = {
+    "icnet": Preset({"branches": Branches.SUB124}, {"miou": 67.7, "ms": 33}),
+    "icnet-sub24": Preset({"branches": Branches.SUB24}, {"miou": 66.5, "ms": 25}),
+    "icnet-sub4": Preset({"branches": Branches.SUB4}, {"miou": 59.6, "ms": 18}),
 }
 
 FAMILY = register_family(
@@ -264,7 +253,6 @@ FAMILY = register_family(
         name="icnet",
         summary="ICNet: compressed PSPNet50 trunk, 1/4-1/2-1 branches with shared weights, CFF units",
         build=icnet,
-        symbols=icnet_symbols,
         presets=ICNET_PRESETS,
         sample=icnet_sample,
     )

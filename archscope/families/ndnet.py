@@ -32,13 +32,13 @@ from __future__ import annotations
 
 import random
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Hashable, Mapping
 
 import sympy
 
 from archscope.costs import analyze
 from archscope.dims import is_symbolic
-from archscope.families.base import Family, Help, Resolution, register_family
+from archscope.families.base import BlockLinear, Family, Help, Preset, Resolution, register_family
 from archscope.families.validate import check_hyper
 from archscope.graph import GraphBuilder, Network
 from archscope.ops import Activation, Add, BatchNorm2d, Conv2d, MaxPool2d, Shape, Upsample
@@ -106,16 +106,20 @@ def _block(b: GraphBuilder, x: str, *, width: Any, depth: Any, expansion: Any, t
 
 def ndnet(
     *,
-    widths: Annotated[tuple[int, ...], Help("channel combination [n1,n2,...]: middle width of each block")] = (24, 48, 96),
-    depths: Annotated[tuple[int, ...], Help("depth combination [d1,d2,...]: residual layers per block")] = (3, 8, 3),
-    expansion: Annotated[int, Help("expansion e: a block's outer width is e·n")] = 4,
+    widths: Annotated[
+        tuple[int, ...], Help("channel combination [n1,n2,...]: middle width of each block", symbol="n")
+    ] = (24, 48, 96),
+    depths: Annotated[
+        tuple[int, ...], Help("depth combination [d1,d2,...]: residual layers per block", symbol="d")
+    ] = (3, 8, 3),
+    expansion: Annotated[int, Help("expansion e: a block's outer width is e·n", symbol="e")] = 4,
     head: Annotated[Head, Help("segmentation head")] = Head.FCN32,
-    classes: Annotated[int, Help("number of classes of the FCN32 head")] = 19,
-    head_channels: Annotated[int, Help("width of the head's 3×3 conv")] = 64,
-    stem_channels: Annotated[int, Help("output channels of the stem conv")] = 64,
+    classes: Annotated[int, Help("number of classes of the FCN32 head", symbol="K")] = 19,
+    head_channels: Annotated[int, Help("width of the head's 3×3 conv", symbol="m")] = 64,
+    stem_channels: Annotated[int, Help("output channels of the stem conv", symbol="c0")] = 64,
     transition: Annotated[Transition, Help("how a block changes width and resolution")] = Transition.PROJECTION,
     resolution: Annotated[Resolution, Help("input height x width")] = Resolution(1024, 2048),
-    batch: Annotated[int, Help("batch size")] = 1,
+    batch: Annotated[int, Help("batch size", symbol="B")] = 1,
 ) -> Network:
     """Build an NDNet with the given channel and depth combinations."""
     check_hyper("widths", widths)
@@ -157,21 +161,6 @@ def ndnet(
     return b.build([x])
 
 
-def ndnet_symbols(**config: Any) -> dict[str, Any]:
-    """Symbols for every numeric hyper-parameter: n_i, d_i, e, K (classes), m (head
-    width), c0 (stem width), B (batch)."""
-    k = len(config.get("widths", (24, 48, 96)))
-    return {
-        "widths": sympy.symbols(f"n1:{k + 1}", integer=True, positive=True),
-        "depths": sympy.symbols(f"d1:{k + 1}", integer=True, positive=True),
-        "expansion": sympy.Symbol("e", integer=True, positive=True),
-        "classes": sympy.Symbol("K", integer=True, positive=True),
-        "head_channels": sympy.Symbol("m", integer=True, positive=True),
-        "stem_channels": sympy.Symbol("c0", integer=True, positive=True),
-        "batch": sympy.Symbol("B", integer=True, positive=True),
-    }
-
-
 def block_formulas(**config: Any) -> dict[str, sympy.Expr]:
     """Params and MACs of a block of d identical residual layers of middle width n and
     expansion e on an H×W map, summed from the graph's own op formulas (eq. 7, 8)."""
@@ -197,22 +186,38 @@ def ndnet_sample(rng: random.Random) -> dict[str, Any]:
     }
 
 
-#: Table I / II configurations (e = 4); params as published in Table II
-NDNET_PRESETS: dict[str, dict[str, Any]] = {
-    "ndnet29": {"widths": (24, 48, 96), "depths": (3, 8, 3), "paper_params": 515_000, "paper_fps": 55.23},
-    "ndnet45": {"widths": (16, 32, 64), "depths": (4, 12, 6), "paper_params": 386_000, "paper_fps": 54.34},
-    "ndnet61": {"widths": (12, 24, 48), "depths": (6, 16, 8), "paper_params": 292_000, "paper_fps": 52.36},
-    "ndnet29-wide": {"widths": (64, 128, 256), "depths": (3, 8, 3), "paper_params": 3_505_000, "paper_fps": 28.23},
+#: Table I / II configurations (e = 4); params as published in Table II, fps on a Titan X
+NDNET_PRESETS: dict[str, Preset] = {
+    "ndnet29": Preset({"widths": (24, 48, 96), "depths": (3, 8, 3)}, {"params": 515_000, "fps": 55.23}),
+    "ndnet45": Preset({"widths": (16, 32, 64), "depths": (4, 12, 6)}, {"params": 386_000, "fps": 54.34}),
+    "ndnet61": Preset({"widths": (12, 24, 48), "depths": (6, 16, 8)}, {"params": 292_000, "fps": 52.36}),
+    "ndnet29-wide": Preset({"widths": (64, 128, 256), "depths": (3, 8, 3)}, {"params": 3_505_000, "fps": 28.23}),
 }
+
+
+def _block_key(hyper: Mapping[str, Any], index: int) -> Hashable:
+    """A block's cost depends on its input width, its width and the expansion."""
+    widths, expansion = hyper["widths"], hyper.get("expansion", 4)
+    return (widths[index - 1] if index > 0 else None, widths[index], expansion)
+
+
+#: every block is a transition plus d identical layers; the stem and head depend on the
+#: last width (the head's input) and the expansion
+NDNET_DECOMPOSITION = BlockLinear(
+    block_names=lambda count: [f"block{i}" for i in range(1, count + 1)],
+    block_key=_block_key,
+    rest_key=lambda hyper: (hyper["widths"][-1], hyper.get("expansion", 4)),
+    handles=frozenset({"widths", "depths", "expansion"}),
+)
 
 FAMILY = register_family(
     Family(
         name="ndnet",
         summary="NDNet narrow-while-deep backbone with an optional FCN32 head",
         build=ndnet,
-        symbols=ndnet_symbols,
         formulas=block_formulas,
         presets=NDNET_PRESETS,
         sample=ndnet_sample,
+        decomposition=NDNET_DECOMPOSITION,
     )
 )

@@ -27,9 +27,9 @@ archscope counts 159,759 params + 1,952 BN parameters (19 classes): -0.2% from t
 published 0.16M (by construction: the choices above were made to land near it).
 
 ``reversible`` (default, as the paper trains) marks every V module as a reversible
-coupling in the graph (``archscope.memory.couplings``): the torch module then runs each
+coupling in the graph (``archscope.autograd.couplings``): the torch module then runs each
 stage's stack of V modules as one autograd function that keeps only the stack's output
-and recomputes the inputs in backward (``archscope.memory.reversible``), and the
+and recomputes the inputs in backward (``archscope.autograd.reversible``), and the
 training-memory prediction counts that output and nothing inside the stack.
 ``--no-reversible`` trains the same graph with ordinary backprop. Params, MACs and
 latency do not depend on it; ``CostReport.train_activation_bytes`` does.
@@ -45,11 +45,11 @@ import sympy
 
 from archscope.costs import analyze
 from archscope.dims import exact_div, is_symbolic
-from archscope.families.base import Family, Help, Resolution, register_family
+from archscope.families.base import Family, Help, Preset, Resolution, register_family
 from archscope.families.layers import conv_bn_act, downsampler
 from archscope.families.validate import check_hyper
 from archscope.graph import GraphBuilder, Network
-from archscope.memory.couplings import Coupling, mark_reversible
+from archscope.autograd.couplings import Coupling, mark_reversible
 from archscope.ops import AdaptiveAvgPool2d, Add, Concat, Conv2d, Shape, Slice, Upsample
 
 PYRAMID_BINS = (1, 2, 3, 6)
@@ -111,14 +111,14 @@ def _check(widths: tuple, depths: tuple, dilations: tuple, resolution: Resolutio
 
 def vnet(
     *,
-    widths: Annotated[tuple[int, ...], Help("widths at 1/2, 1/4 and 1/8 (the last two even)")] = (16, 32, 128),
-    depths: Annotated[tuple[int, ...], Help("V modules at 1/4 and 1/8", minimum=0)] = (3, 4),
+    widths: Annotated[tuple[int, ...], Help("widths at 1/2, 1/4 and 1/8 (the last two even)", symbol="w")] = (16, 32, 128),
+    depths: Annotated[tuple[int, ...], Help("V modules at 1/4 and 1/8", minimum=0, symbol="n", first=2)] = (3, 4),
     dilations: Annotated[tuple[int, ...], Help("dilations of the 1/8 V modules, cycled")] = (2, 4, 8, 16),
     cpp_convs: Annotated[int, Help("parallel stride-2 1x1 convs of the CPP module")] = 2,
-    cpp_channels: Annotated[int, Help("output channels of each CPP branch")] = 32,
-    classes: Annotated[int, Help("number of classes")] = 19,
+    cpp_channels: Annotated[int, Help("output channels of each CPP branch", symbol="m")] = 32,
+    classes: Annotated[int, Help("number of classes", symbol="K")] = 19,
     resolution: Annotated[Resolution, Help("input height x width")] = Resolution(1024, 2048),
-    batch: Annotated[int, Help("batch size")] = 1,
+    batch: Annotated[int, Help("batch size", symbol="B")] = 1,
     reversible: Annotated[
         bool, Help("train the V modules reversibly: a stack keeps only its output for backward")
     ] = True,
@@ -151,19 +151,6 @@ def vnet(
     return mark_reversible(network, couplings) if reversible else network
 
 
-def vnet_symbols(**config: Any) -> dict[str, Any]:
-    """Symbols: w1..w3 (widths), n2, n3 (V modules), m (CPP branch width), K (classes),
-    B (batch); the CPP conv count stays a number."""
-    positive = dict(integer=True, positive=True)
-    return {
-        "widths": sympy.symbols("w1:4", **positive),
-        "depths": sympy.symbols("n2:4", **positive),
-        "cpp_channels": sympy.Symbol("m", **positive),
-        "classes": sympy.Symbol("K", **positive),
-        "batch": sympy.Symbol("B", **positive),
-    }
-
-
 def module_formulas(**config: Any) -> dict[str, sympy.Expr]:
     """Params and MACs of one V module on C channels and an H×W map (BN excluded):
     3·C²/2 weights, a third fewer than a 3×3 conv on C/2 channels (9·C²/4)."""
@@ -187,14 +174,13 @@ def vnet_sample(rng: random.Random) -> dict[str, Any]:
     }
 
 
-VNET_PRESETS: dict[str, dict[str, Any]] = {"vnet": {"paper_params": 160_000, "paper_fps_titanxp": 55.5}}
+VNET_PRESETS: dict[str, Preset] = {"vnet": Preset(paper={"params": 160_000, "fps_titanxp": 55.5})}
 
 FAMILY = register_family(
     Family(
         name="vnet",
         summary="VNet: reversible V modules with asymmetric convs, CPP module (architecture read from an outline)",
         build=vnet,
-        symbols=vnet_symbols,
         formulas=module_formulas,
         presets=VNET_PRESETS,
         sample=vnet_sample,

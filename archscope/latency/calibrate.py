@@ -42,8 +42,8 @@ from typing import Callable, Iterator, Sequence
 
 import torch
 
-from archscope import api
 from archscope.costs import analyze
+from archscope.families import get_family
 from archscope.graph import GraphBuilder, Network
 from archscope.latency.fit import Sample, cache_candidates, fit_per_class, fit_with_networks, sample
 from archscope.latency.model import kernels
@@ -226,7 +226,7 @@ def ops_in_networks(
     """Each calibration network's ops timed in context, as samples by class, and each
     whole network as a sample."""
     candidates = calibration.candidates()
-    reports = [api.cost(c.family, **c.hyper) for c in candidates]
+    reports = [analyze(get_family(c.family).network(**c.hyper)) for c in candidates]
     timed = time_ops_in_networks([r.network for r in reports], base.memory_format, device, rounds, on_round)
     samples: dict[str, list[Sample]] = {}
     networks = []

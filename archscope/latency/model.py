@@ -19,12 +19,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Sequence
+from typing import Any
 
 from archscope.costs import CostReport, OpRecord
 from archscope.dims import as_int
 from archscope.latency.profile import Combine, DeviceProfile, Fusion
 from archscope.ops import OpClass
+from archscope.ops.base import FusionRole
 
 
 @dataclass(frozen=True)
@@ -50,9 +51,6 @@ class KernelTime:
     @property
     def bound(self) -> str:
         return "compute" if self.compute_s >= self.memory_s else "memory"
-
-
-_EPILOGUE = {"batch_norm", "activation"}  # what a conv-bn-act kernel absorbs
 
 
 def _record_kernel(record: OpRecord) -> Kernel:
@@ -89,19 +87,19 @@ def kernels(report: CostReport, fusion: Fusion) -> list[Kernel]:
     for record in report.records:
         if record.op_class is OpClass.INPUT:
             continue
-        sources = net.sources(record.node)
+        role = net.op(record.node).fusion
         if (
             fusion is Fusion.CONV_BN_ACT
             and fusable is not None
-            and record.kind in _EPILOGUE
-            and sources == [fusable]
+            and role in (FusionRole.NORM, FusionRole.ACTIVATION)
+            and net.sources(record.node) == [fusable]
             and net.graph.out_degree(fusable) == 1
         ):
             result[-1] = _fuse(result[-1], record, report.elem_bytes)
-            fusable = record.node if record.kind == "batch_norm" else None
+            fusable = record.node if role is FusionRole.NORM else None
             continue
         result.append(_record_kernel(record))
-        fusable = record.node if record.kind in ("conv", "conv_transpose") else None
+        fusable = record.node if role is FusionRole.PRODUCER else None
     return result
 
 
@@ -175,8 +173,3 @@ def predict(report: CostReport, profile: DeviceProfile) -> LatencyPrediction:
     times = tuple(kernel_time(k, profile) for k in kernels(report, profile.fusion))
     batch = as_int(report.network.shape(report.network.inputs[0]).n)
     return LatencyPrediction(device=profile.name, batch=batch, kernel_times=times)
-
-
-def predict_many(reports: Sequence[CostReport], profile: DeviceProfile) -> list[float]:
-    """Latencies in ms of several networks."""
-    return [predict(r, profile).latency_ms for r in reports]

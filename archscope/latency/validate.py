@@ -27,7 +27,7 @@ from typing import Any, Callable, Collection, Mapping, Sequence
 
 from scipy.stats import spearmanr
 
-from archscope import api
+from archscope.costs import analyze
 from archscope.families import get_family
 from archscope.families.base import Resolution
 from archscope.latency.measure import measure_many
@@ -187,7 +187,7 @@ def validate_latency(
     calibration = calibration_set.candidates()
     validation = draw_candidates(families, count, resolutions=resolutions, seed=seed, exclude=calibration)
     groups = {"calibration": calibration, "validation": validation}
-    reports = {name: [api.cost(c.family, **c.hyper) for c in group] for name, group in groups.items()}
+    reports = {name: [analyze(get_family(c.family).network(**c.hyper)) for c in group] for name, group in groups.items()}
     # one interleaved measurement of both sets, so that drifts of the machine's speed
     # hit calibration and validation networks alike
     networks = [r.network for name in groups for r in reports[name]]

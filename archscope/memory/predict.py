@@ -16,7 +16,7 @@ So the prediction is the sum of
   parameters in fp32, once each (SGD's momentum buffer is one more copy);
 - ``buffer_bytes``: BN running statistics (and torch's int64 batch counter per BN);
 - ``batch_bytes``: the input images and the int64 label map;
-- ``saved_bytes``: ``saved_activation_bytes`` (each saved tensor once; a reversible
+- ``saved_bytes``: ``archscope.autograd.saved`` (each saved tensor once; a reversible
   stack keeps its output only) less the input images when a layer saves them (already
   in ``batch_bytes``), plus the log-probabilities that cross entropy saves;
 - ``transient_bytes``: the two output-sized gradients at the start of backward.
@@ -29,10 +29,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from archscope.costs import CostReport
-from archscope.dims import Dim, as_int
-from archscope.graph import Network
-from archscope.memory.couplings import reversible_stacks, stack_nodes
-from archscope.ops import Slice
+from archscope.dims import as_int
 
 #: bytes of a weight, gradient or momentum element (fp32 master weights)
 PARAM_BYTES = 4
@@ -58,48 +55,6 @@ class TrainMemory:
 
     def as_dict(self) -> dict[str, int]:
         return {**asdict(self), "total_bytes": self.total_bytes}
-
-
-def saved_activation_bytes(report: CostReport) -> Dim:
-    """Bytes autograd keeps for backward, each saved tensor counted once (what
-    ``CostReport.train_activation_bytes`` gives): every op's ``saved()`` tensors, with
-    two refinements:
-
-    - reversible stacks (``archscope.memory.couplings``) keep their output and nothing
-      of their couplings' inner tensors; a folded (symbolic) stack keeps one output
-      whatever its depth;
-    - a saved channel slice keeps the whole tensor it views alive (torch saves the view,
-      whose storage is its base's): it counts as its base, once.
-
-    """
-    network = report.network
-    stacks = reversible_stacks(network)
-    inside = {node for stack in stacks for node in stack_nodes(network, stack)}
-    kept: dict[str, Dim] = {}
-    aux: Dim = 0
-    for record in report.records:
-        if record.node in inside:
-            continue
-        sources = network.sources(record.node)
-        for saved in network.op(record.node).saved(network.input_shapes(record.node), record.shape,
-                                                   elem_bytes=report.elem_bytes):
-            if saved.tensor == "aux":
-                aux = aux + saved.nbytes * record.multiplicity
-                continue
-            owner = record.node if saved.tensor == "output" else sources[saved.index]
-            base = _viewed(network, owner)
-            nbytes = saved.nbytes if base == owner else network.shape(base).numel * report.elem_bytes
-            kept[base] = nbytes * network.multiplicity(base)
-    for stack in stacks:
-        kept[stack.output] = network.shape(stack.output).numel * report.elem_bytes
-    return sum(kept.values(), 0) + aux
-
-
-def _viewed(network: Network, node: str) -> str:
-    """The node whose storage ``node``'s tensor is (itself unless it is a channel slice)."""
-    while isinstance(network.op(node), Slice):
-        node = network.sources(node)[0]
-    return node
 
 
 def _saved_input_bytes(report: CostReport) -> int:
@@ -144,6 +99,6 @@ def predict_train_memory(report: CostReport) -> TrainMemory:
         optimizer_bytes=params,
         buffer_bytes=_buffer_bytes(report),
         batch_bytes=images + labels,
-        saved_bytes=as_int(saved_activation_bytes(report)) - _saved_input_bytes(report) + output_bytes,
+        saved_bytes=as_int(report.train_activation_bytes) - _saved_input_bytes(report) + output_bytes,
         transient_bytes=2 * output_bytes,
     )

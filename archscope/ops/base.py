@@ -13,9 +13,10 @@ import dataclasses
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import ClassVar, Literal, NamedTuple, Sequence, TypeVar
+from typing import ClassVar, Literal, Mapping, NamedTuple, Sequence, TypeVar
 
 from archscope.dims import Dim, ShapeError, is_symbolic, prod
+from archscope.ops.tools import Invocation, ToolRule
 
 
 class Shape(NamedTuple):
@@ -46,6 +47,15 @@ class OpClass(StrEnum):
     POOLING = "pooling"
     RESIZE = "resize"
     INPUT = "input"
+
+
+class FusionRole(StrEnum):
+    """An op's part in a fused conv-bn-act kernel (profiles with ``fusion = "conv-bn-act"``)."""
+
+    NONE = "none"  # always its own kernel
+    PRODUCER = "producer"  # starts the kernel (a convolution)
+    NORM = "norm"  # absorbed after the producer; an activation may still follow (BN)
+    ACTIVATION = "activation"  # absorbed after the producer or the norm; ends the kernel
 
 
 @dataclass(frozen=True)
@@ -115,11 +125,25 @@ class Saved(NamedTuple):
 
 
 class Op(ABC):
-    """Base class of every op. Subclasses are frozen, keyword-only dataclasses."""
+    """Base class of every op. Subclasses are frozen, keyword-only dataclasses.
+
+    What other parts of archscope need to know of an op kind lives here, as class
+    attributes and methods, so that a new kind is its class (plus its torch builder and
+    its test): its ``op_class`` (breakdowns, latency), whether it ``counts_as_layer`` in
+    an imported network, its ``fusion`` role, and how each cross-check tool counts it
+    (``tool_counts``).
+    """
 
     kind: ClassVar[str]
     #: number of inputs; ``None`` for two or more (add, concat)
     arity: ClassVar[int | None] = 1
+    #: a layer of depth when a network is imported (convolutions and linear layers)
+    counts_as_layer: ClassVar[bool] = False
+    #: its part in a fused conv-bn-act kernel
+    fusion: ClassVar[FusionRole] = FusionRole.NONE
+    #: tool -> how the tool counts one application (``archscope.ops.tools``); a tool
+    #: missing here does not count the op
+    tool_counts: ClassVar[Mapping[str, ToolRule]] = {}
 
     @abstractmethod
     def output_shape(self, inputs: Sequence[Shape]) -> Shape:
@@ -158,6 +182,11 @@ class Op(ABC):
     def label(self) -> str:
         """Short human-readable description, e.g. ``conv3x3/2``."""
         return self.kind
+
+    def tool_count(self, tool: str, inputs: Sequence[Shape], output: Shape, call: Invocation = Invocation.MODULE) -> dict[str, int]:
+        """What ``tool`` reports for one application, by its operator names."""
+        rule = self.tool_counts.get(tool)
+        return dict(rule(self, inputs, output, call)) if rule is not None else {}
 
     def output_count(self) -> int:
         """Number of outputs (ports). Secondary outputs, such as a max-pool's argmax

@@ -14,9 +14,10 @@ from typing import Sequence
 
 from archscope.dims import Dim, ShapeError, exact_div, is_symbolic
 from archscope.ops.base import (
+    Counts,
+    FusionRole,
     Op,
     OpClass,
-    Counts,
     Saved,
     Shape,
     check_positive,
@@ -24,10 +25,19 @@ from archscope.ops.base import (
     register_op,
     window_out,
 )
+from archscope.ops.tools import FVCORE, PTFLOPS_ATEN, PTFLOPS_PYTORCH, macs
+
+#: fvcore counts one MAC as one "flop" and ignores biases; ptflops adds one per output
+#: element for a bias, under its module hook and under aten.convolution / aten.addmm
+_CONV_COUNTS = {FVCORE: macs("conv"), PTFLOPS_PYTORCH: macs("conv", bias_adds=True),
+                PTFLOPS_ATEN: macs("conv", bias_adds=True)}
 
 
 @dataclass(frozen=True, kw_only=True)
 class _ConvBase(Op):
+    counts_as_layer = True
+    fusion = FusionRole.PRODUCER
+
     out_channels: Dim
     kernel_size: tuple[int, int] | int = 3
     stride: tuple[int, int] | int = 1
@@ -94,6 +104,7 @@ class Conv2d(_ConvBase):
     """2-D convolution: MACs = batch · H_out·W_out · N · (M/g) · k_h·k_w."""
 
     kind = "conv"
+    tool_counts = _CONV_COUNTS
 
     def output_shape(self, inputs: Sequence[Shape]) -> Shape:
         self.check_arity(inputs)
@@ -121,6 +132,8 @@ class ConvTranspose2d(_ConvBase):
     MACs = batch · H_in·W_in · M · (N/g) · k_h·k_w."""
 
     kind = "conv_transpose"
+    tool_counts = {FVCORE: macs("conv"), PTFLOPS_PYTORCH: macs("conv_transpose", bias_adds=True),
+                   PTFLOPS_ATEN: macs("conv_transpose", bias_adds=True)}
     output_padding: tuple[int, int] | int = 0
 
     def __post_init__(self) -> None:
@@ -168,6 +181,9 @@ class Linear(Op):
     """Fully connected layer on the flattened C·H·W features; output is N×out×1×1."""
 
     kind = "linear"
+    counts_as_layer = True
+    tool_counts = {FVCORE: macs("linear"), PTFLOPS_PYTORCH: macs("linear", bias_adds=True),
+                   PTFLOPS_ATEN: macs("linear", bias_adds=True)}
     out_features: Dim
     bias: bool = True
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Sequence
 
-from archscope.ops.base import Counts, Op, OpClass, Saved, Shape, register_op
+from archscope.ops.base import Counts, FusionRole, Op, OpClass, Saved, Shape, register_op
+from archscope.ops.tools import FVCORE, PTFLOPS_PYTORCH, Invocation, elements
 
 #: which tensor autograd keeps for each activation's backward (torch's derivatives.yaml)
 _ACTIVATION_SAVES: dict[str, Literal["input", "output"]] = {
@@ -29,6 +30,8 @@ class BatchNorm2d(Op):
     """
 
     kind = "batch_norm"
+    fusion = FusionRole.NORM
+    tool_counts = {FVCORE: elements("batch_norm", factor=2), PTFLOPS_PYTORCH: elements("batch_norm", factor=2)}
     eps: float = 1e-5
     momentum: float = 0.1
 
@@ -57,6 +60,8 @@ class Activation(Op):
     """Element-wise activation; PReLU has one learnable slope per channel."""
 
     kind = "activation"
+    fusion = FusionRole.ACTIVATION
+    tool_counts = {PTFLOPS_PYTORCH: lambda op, inputs, output, call: _ptflops_activation(op, output, call)}
     function: ActivationName = "relu"
 
     def __post_init__(self) -> None:
@@ -80,3 +85,13 @@ class Activation(Op):
     def saved(self, inputs: Sequence[Shape], output: Shape, *, elem_bytes: int = 4) -> tuple[Saved, ...]:
         tensor = _ACTIVATION_SAVES[self.function]
         return (Saved(tensor, 0, output.numel * elem_bytes),)
+
+
+#: ptflops' ``pytorch`` backend: elements counted per call of a module (its hook, plus
+#: its functional patch of F.relu / F.prelu, which the module calls: twice)
+_PTFLOPS_MODULE = {"relu": 2, "prelu": 2, "relu6": 1, "silu": 1, "sigmoid": 0}
+
+
+def _ptflops_activation(op: Activation, output: Shape, call: Invocation) -> dict[str, int]:
+    times = _PTFLOPS_MODULE[op.function]
+    return {op.function: times * int(output.numel)}

@@ -7,6 +7,7 @@ from typing import Literal, Sequence
 
 from archscope.dims import Dim, is_symbolic
 from archscope.ops.base import Counts, Op, OpClass, Shape, check_positive, register_op
+from archscope.ops.tools import FVCORE, PTFLOPS_PYTORCH, Invocation
 
 #: arithmetic per output element: nearest copies, bilinear weighs four taps
 _TAPS = {"nearest": 0, "bilinear": 4}
@@ -21,6 +22,10 @@ class Upsample(Op):
     """
 
     kind = "upsample"
+    tool_counts = {
+        FVCORE: lambda op, inputs, output, call: _fvcore(op, output),
+        PTFLOPS_PYTORCH: lambda op, inputs, output, call: _ptflops(output, call),
+    }
     scale_factor: int | None = None
     size: tuple[Dim, Dim] | None = None
     mode: Literal["nearest", "bilinear"] = "bilinear"
@@ -56,3 +61,16 @@ class Upsample(Op):
 
     def counts(self, inputs: Sequence[Shape], output: Shape) -> Counts:
         return Counts(vector_ops=_TAPS[self.mode] * output.numel)
+
+
+def _fvcore(op: Upsample, output: Shape) -> dict[str, int]:
+    """fvcore: 4 per output element for bilinear, 1 for nearest."""
+    return {f"upsample_{op.mode}2d": (4 if op.mode == "bilinear" else 1) * int(output.numel)}
+
+
+def _ptflops(output: Shape, call: Invocation) -> dict[str, int]:
+    """ptflops: 1 per output element by its F.interpolate patch, plus, for an
+    ``nn.Upsample`` module, 1 per output element of the first image (its hook reads
+    ``output[0]`` as if it were the batch)."""
+    numel = int(output.numel)
+    return {"upsample": numel + (numel // int(output.n) if call is Invocation.MODULE else 0)}

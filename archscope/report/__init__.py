@@ -7,6 +7,6 @@ HTML file; ``browser`` opens a report in headless Chromium (tests, screenshots).
 """
 
 from archscope.report.page import Page, PlotlyJs, Section, render, write_page
-from archscope.report.run import RunError, SearchRun, load_run
+from archscope.search.folder import RunError, SearchRun, load_run
 
 __all__ = ["Page", "PlotlyJs", "RunError", "SearchRun", "Section", "load_run", "render", "write_page"]

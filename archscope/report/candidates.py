@@ -5,21 +5,19 @@ analytic and latency models."""
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Mapping
 
 from archscope.costs import CostReport, analyze
 from archscope.families import get_family
-from archscope.families.base import Resolution
 from archscope.latency.model import LatencyPrediction, predict
-from archscope.search.objectives import Direction, Objective, width_metrics
+from archscope.search.objectives import Direction, Objective, metrics_of
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from archscope.latency.profile import DeviceProfile
-    from archscope.report.run import SearchRun
+    from archscope.search.folder import SearchRun
     from archscope.search.space import SearchSpace
 
 
@@ -31,16 +29,10 @@ class Costed:
     report: CostReport
     prediction: LatencyPrediction
 
-    def metrics(self) -> dict[str, float]:
-        """The search's metrics of this network (``archscope.search.objectives.METRICS``)."""
-        total = self.report.total
-        return {
-            "layers": int(total.layers),
-            "params": int(total.cost.params),
-            "macs": int(total.cost.macs),
-            "latency_ms": self.prediction.latency_ms,
-            "fps": self.prediction.fps,
-        }
+    def metrics(self, hyper: Mapping[str, Any] | None = None) -> dict[str, float]:
+        """The search's metrics of this network (``archscope.search.objectives.METRICS``;
+        the width metrics need its ``hyper``)."""
+        return metrics_of(self.report, self.prediction, hyper or {})
 
 
 @dataclass(frozen=True)
@@ -50,36 +42,25 @@ class Reference:
     name: str
     hyper: Mapping[str, Any]
     costed: Costed
-    paper: Mapping[str, Any] = field(default_factory=dict)  # the preset's paper_* figures
+    paper: Mapping[str, Any] = field(default_factory=dict)  # the figures the paper publishes
 
     @property
     def metrics(self) -> dict[str, float]:
-        return {**self.costed.metrics(), **width_metrics(self.hyper)}
+        return self.costed.metrics(self.hyper)
 
 
 def cost_network(label: str, family: str, hyper: Mapping[str, Any], profile: DeviceProfile) -> Costed:
-    report = analyze(get_family(family).build(**hyper))
+    report = analyze(get_family(family).network(**hyper))
     return Costed(label=label, report=report, prediction=predict(report, profile))
-
-
-def show(value: Any) -> str:
-    """A hyper-parameter value as the CLI spells it (``16,32,64``, ``1024x2048``)."""
-    if isinstance(value, Resolution):
-        return f"{value.height}x{value.width}"
-    if isinstance(value, (tuple, list)):
-        return ",".join(map(str, value))
-    return str(getattr(value, "value", value))
 
 
 def references(space: SearchSpace, profile: DeviceProfile) -> list[Reference]:
     """The family's presets under the space's fixed settings."""
     family = get_family(space.family)
-    arguments = set(inspect.signature(family.build).parameters)
     result = []
     for name, preset in family.presets.items():
-        hyper = {**space.fixed, **{k: v for k, v in preset.items() if k in arguments}}
-        paper = {k: v for k, v in preset.items() if k.startswith("paper_")}
-        result.append(Reference(name, hyper, cost_network(name, space.family, hyper, profile), paper))
+        hyper = {**space.fixed, **preset.hyper}
+        result.append(Reference(name, hyper, cost_network(name, space.family, hyper, profile), preset.paper))
     return result
 
 
@@ -88,24 +69,11 @@ def varying(space: SearchSpace) -> list[str]:
     return [p.hyper for p in space.parameters if p.size() > 1] or [p.hyper for p in space.parameters]
 
 
-def decode(parameter: Any, text: str) -> Any:
-    """A searched hyper-parameter's build argument from its CSV spelling: integers
-    (``4``, ``16,32,64``) or, for a categorical, the choice spelled ``text``."""
-    typed = getattr(parameter, "typed", ())
-    if typed:
-        for value in typed:
-            if show(value) == text:
-                return value
-        raise ValueError(f"{parameter.hyper} = {text!r} is not one of its choices ({', '.join(map(show, typed))})")
-    values = tuple(int(v) for v in text.strip("[]()").split(","))
-    return values[0] if parameter.scalar else values
-
-
 def row_hyper(space: SearchSpace, row: Mapping[str, Any]) -> dict[str, Any]:
     """The build arguments of a row of ``pareto.csv`` or ``trials.csv``."""
     hyper: dict[str, Any] = dict(space.fixed)
     for parameter in space.parameters:
-        hyper[parameter.hyper] = decode(parameter, str(row[parameter.hyper]).strip())
+        hyper[parameter.hyper] = parameter.read(str(row[parameter.hyper]).strip())
     return hyper
 
 

@@ -18,6 +18,7 @@ import plotly.io as pio
 from plotly.offline import get_plotlyjs, get_plotlyjs_version
 
 from archscope.report.markup import STYLE, paragraphs
+from archscope.version import version
 
 #: plotly's options for every figure
 FIGURE_CONFIG = {"displaylogo": False, "responsive": True, "toImageButtonOptions": {"format": "svg"}}
@@ -86,8 +87,6 @@ def _section_html(section: Section, index: int | None) -> str:
 
 def render(page: Page, *, plotly_js: PlotlyJs = PlotlyJs.INLINE) -> str:
     """The whole HTML document."""
-    from archscope import __version__
-
     contents = "".join(f'<li><a href="#{s.anchor}">{html.escape(s.title)}</a></li>' for s in page.sections)
     body, figures = [], 0
     for section in page.sections:
@@ -99,7 +98,7 @@ def render(page: Page, *, plotly_js: PlotlyJs = PlotlyJs.INLINE) -> str:
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{html.escape(page.title)}</title>",
-        f'<meta name="generator" content="archscope {__version__}">',
+        f'<meta name="generator" content="archscope {version()}">',
         f'<meta name="archscope-figures" content="{figures}">',
         f"<style>{STYLE}</style>",
         _plotly_script(plotly_js),
@@ -108,7 +107,7 @@ def render(page: Page, *, plotly_js: PlotlyJs = PlotlyJs.INLINE) -> str:
         f'<div class="summary">{"".join(f"<p>{html.escape(s)}</p>" for s in page.summary)}</div>',
         f"<nav><ol>{contents}</ol></nav>",
         *body,
-        f"<footer>{made_by}archscope {__version__} and plotly.py {plotly.__version__} "
+        f"<footer>{made_by}archscope {version()} and plotly.py {plotly.__version__} "
         f"(plotly.js {get_plotlyjs_version()}).</footer>",
         "</main></body></html>",
     ])

@@ -12,9 +12,9 @@ from archscope.report.candidates import (
     front_candidates,
     references,
     row_label,
-    show,
     varying,
 )
+from archscope.families import hyper
 from archscope.report.figures.breakdown import GroupBy, breakdown_figure, breakdown_info
 from archscope.report.figures.common import si
 from archscope.report.figures.pareto import VERBS, front_axes, pareto_front_figure, pareto_front_info
@@ -25,20 +25,17 @@ from archscope.report.page import Page, Section
 
 if TYPE_CHECKING:
     from archscope.latency.profile import DeviceProfile
-    from archscope.report.run import SearchRun
+    from archscope.search.folder import SearchRun
 
 
 def constraints_text(run: SearchRun) -> str:
     """``fps ≥ 50 on titanx at 1024x2048, layers ≥ 25``."""
     c, fixed_values = run.space.constraints, run.space.fixed
     where = " at ".join(str(v) for v in (c.device, fixed_values.get("resolution")) if v is not None)
-    parts = [f"fps ≥ {c.min_fps:g} on {where}" if c.min_fps is not None else f"predicted on {where}"]
-    if getattr(c, "max_latency_ms", None) is not None:
-        parts.append(f"latency ≤ {c.max_latency_ms:g} ms")
-    if c.min_layers is not None:
-        parts.append(f"layers ≥ {c.min_layers}")
-    parts += [rule.text for rule in c.rules]
-    return ", ".join(parts)
+    bounds = c.bounds()
+    first = bounds.pop(0) if bounds and bounds[0][0].budget else None
+    head = f"{first[0].describe(first[1])} on {where}" if first else f"predicted on {where}"
+    return ", ".join([head, *(bound.describe(limit) for bound, limit in bounds), *(rule.text for rule in c.rules)])
 
 
 def _front_sentence(run: SearchRun) -> str:
@@ -56,21 +53,16 @@ def _front_sentence(run: SearchRun) -> str:
 
 
 def _violation(run: SearchRun, metrics: Mapping[str, float]) -> str | None:
-    """The fps, latency or layers constraint a network misses (rules are not checked)."""
-    c = run.space.constraints
-    budget = getattr(c, "max_latency_ms", None)
-    if c.min_fps is not None and metrics["fps"] < c.min_fps:
-        return f"below the {c.min_fps:g} fps constraint"
-    if budget is not None and metrics["latency_ms"] > budget:
-        return f"over the {budget:g} ms budget"
-    if c.min_layers is not None and metrics["layers"] < c.min_layers:
-        return f"below the {c.min_layers} layers constraint"
+    """The first bound (fps, latency, layers) a network misses (rules are not checked)."""
+    for bound, limit in run.space.constraints.bounds():
+        if not bound.met(limit, metrics[bound.metric]):
+            return bound.missed(limit)
     return None
 
 
 def _reference_sentence(run: SearchRun, reference: Reference) -> str:
     metrics = reference.metrics
-    paper = reference.paper.get("paper_fps")
+    paper = reference.paper.get("fps")
     said = f" (paper: {paper} fps)" if paper is not None else ""
     head = f"{reference.name}: {int(metrics['layers'])} layers, {metrics['fps']:.2f} fps predicted{said}"
     violation = _violation(run, metrics)
@@ -129,7 +121,7 @@ def _space_section(run: SearchRun, profile: DeviceProfile, refs: Sequence[Refere
 
 
 def _breakdown_sections(candidates: Sequence[Costed], run: SearchRun) -> list[Section]:
-    setting = ", ".join(f"{k} {show(v)}" for k, v in run.space.fixed.items())
+    setting = ", ".join(f"{k} {hyper.text(v)}" for k, v in run.space.fixed.items())
     text = (f"The front points (labelled by their varying hyper-parameters: {' | '.join(varying(run.space))}) "
             f"and the paper's networks, costed with the full analytic model ({setting}); time predicted on "
             f"{run.space.constraints.device}. Parameters are weights and biases (BN's are not counted, as in the "

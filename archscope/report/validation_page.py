@@ -12,7 +12,7 @@ import pandas as pd
 from archscope.report.figures.validation import validation_figure, validation_info
 from archscope.report.markup import Column, fixed, integer, percent, table
 from archscope.report.page import Page, Section
-from archscope.report.run import RunError
+from archscope.search.folder import RunError
 
 ROW_COLUMNS = [
     Column("network", "network", text=True),

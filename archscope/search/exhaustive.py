@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from archscope.search.objectives import constraint_values, is_feasible
+from archscope.search.constraints import is_feasible
 from archscope.search.pareto import front
 from archscope.search.vectorized import GridEvaluator
 
@@ -57,7 +57,7 @@ def enumerate_space(space: SearchSpace, profile: DeviceProfile, *, max_configs: 
         how = "block-linear model" if evaluator.block_linear else "full model (no block-linear decomposition)"
         raise SpaceTooLarge(f"space {space.name!r} has {size:,} configurations, more than the {limit:,} the exhaustive {how} enumerates")
     columns = evaluator.evaluate_all()
-    violations = constraint_values(space, columns)
+    violations = space.constraints.violations(columns)
     table = pd.DataFrame(columns)
     for key, value in violations.items():
         table[f"violation[{key}]"] = value

@@ -1,10 +1,8 @@
 """Metrics of a candidate network, objectives and constraints over them.
 
 A candidate is costed with the full analytic model (``archscope.cost`` + the device's
-latency prediction); its metrics are what objectives and rules refer to. Constraint
-values follow Optuna's convention (feasible where every value is <= 0); fps,
-max_latency_ms and layers violations are relative (0.1 = 10% short or over), rule
-violations are in the rule's own units. Any registered family can be evaluated; the
+latency prediction); its metrics are what objectives and constraints
+(``archscope.search.constraints``) refer to. Any registered family can be evaluated; the
 ``width`` metrics exist only for configurations with a ``widths`` tuple.
 """
 
@@ -14,9 +12,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Mapping
 
+from archscope.costs import CostReport, analyze
+from archscope.families import get_family
+from archscope.latency.model import LatencyPrediction, predict
+
 if TYPE_CHECKING:
     from archscope.latency.profile import DeviceProfile
-    from archscope.search.space import SearchSpace
 
 #: metric name -> what it is
 METRICS: dict[str, str] = {
@@ -57,12 +58,8 @@ def width_metrics(hyper: Mapping[str, Any]) -> dict[str, int]:
     return {"width": int(widths[0]), "max_width": int(hyper.get("expansion", 1)) * int(max(widths))}
 
 
-def evaluate(family: str, hyper: Mapping[str, Any], profile: DeviceProfile) -> dict[str, float | int]:
-    """Every metric of one configuration, from the full analytic model."""
-    from archscope import api
-
-    report = api.cost(family, **hyper)
-    prediction = api.latency(report, profile)
+def metrics_of(report: CostReport, prediction: LatencyPrediction, hyper: Mapping[str, Any]) -> dict[str, float | int]:
+    """Every metric of a costed configuration."""
     total = report.total
     return {
         "layers": int(total.layers),
@@ -74,27 +71,7 @@ def evaluate(family: str, hyper: Mapping[str, Any], profile: DeviceProfile) -> d
     }
 
 
-def constraint_values(space: SearchSpace, values: Mapping[str, Any]) -> dict[str, Any]:
-    """Optuna constraint values (feasible where all are <= 0), scalars or arrays.
-
-    ``values`` holds the metrics and every parameter name's value.
-    """
-    constraints = space.constraints
-    result: dict[str, Any] = {}
-    if constraints.min_fps is not None:
-        result["min_fps"] = (constraints.min_fps - values["fps"]) / constraints.min_fps
-    if constraints.max_latency_ms is not None:
-        result["max_latency_ms"] = (values["latency_ms"] - constraints.max_latency_ms) / constraints.max_latency_ms
-    if constraints.min_layers is not None:
-        result["min_layers"] = (constraints.min_layers - values["layers"]) / constraints.min_layers
-    for rule in constraints.rules:
-        result[rule.text] = rule.violation(values)
-    return result
-
-
-def is_feasible(violations: Mapping[str, Any]) -> Any:
-    """True where every constraint value is <= 0 (a bool, or a bool array)."""
-    feasible: Any = True
-    for value in violations.values():
-        feasible = feasible & (value <= 0)
-    return feasible
+def evaluate(family: str, hyper: Mapping[str, Any], profile: DeviceProfile) -> dict[str, float | int]:
+    """Every metric of one configuration, from the full analytic model."""
+    report = analyze(get_family(family).network(**hyper))
+    return metrics_of(report, predict(report, profile), hyper)

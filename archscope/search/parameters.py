@@ -21,48 +21,19 @@ and the last, so list them from the cheapest to the costliest.
 
 from __future__ import annotations
 
-import inspect
 import math
-import re
-import typing
 from dataclasses import dataclass
-from enum import Enum
-from typing import Annotated, Any, Mapping
+from typing import Any, Mapping
 
-from archscope.families.base import Family, Help, Resolution
+from archscope.families.base import Family, HyperError, HyperParam
+from archscope.families.hyper import Label, label, plain
 from archscope.search.objectives import METRICS
 
-_RESOLUTION = re.compile(r"^\s*(\d+)\s*[xX×]\s*(\d+)\s*$")
 TIES = {"double": 2, "equal": 1}
-Label = int | float | bool | str  # what a sampler draws (Optuna's categorical choices)
 
 
 class SpaceError(ValueError):
     """A search space that is missing, malformed or inconsistent."""
-
-
-def label(value: Any) -> Label:
-    """A build argument as a search draws and records it: an enum's value, a tuple as
-    ``"16,64,128"``, a resolution as ``"512x1024"``, anything else as it is.
-
-    >>> from archscope.families.erfnet import ConvKind
-    >>> [label(v) for v in (ConvKind.GROUPED, (16, 64, 128), Resolution(512, 1024), True, 0.5)]
-    ['grouped', '16,64,128', '512x1024', True, 0.5]
-    """
-    if isinstance(value, Resolution):
-        return f"{value.height}x{value.width}"
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, tuple):
-        return ",".join(map(str, value))
-    return value
-
-
-def plain(value: Any) -> Any:
-    """A build argument as TOML holds it (tuples as lists)."""
-    if isinstance(value, tuple) and not isinstance(value, Resolution):
-        return list(value)
-    return label(value)
 
 
 @dataclass(frozen=True)
@@ -83,6 +54,7 @@ class Parameter:
     tie: str | None = None
     log: bool = False  # samplers draw it on a log scale (more mass on small values)
     typed: tuple[Any, ...] = ()
+    param: HyperParam | None = None  # the family's description of ``hyper``
 
     @property
     def categorical(self) -> bool:
@@ -115,6 +87,11 @@ class Parameter:
         entries = self.entries(drawn)
         return entries[0] if self.scalar else entries
 
+    def read(self, text: str) -> Any:
+        """The build argument from its spelling in a run table (``16,32,64``, ``grouped``)."""
+        assert self.param is not None
+        return self.param.parse(text)
+
     def size(self) -> int:
         return math.prod(len(self.values[i]) for i, _ in enumerate(self.searched))
 
@@ -133,56 +110,14 @@ class Parameter:
         return data
 
 
-def hints(family: Family) -> dict[str, tuple[Any, Help, Any]]:
-    """name -> (type, Help, default) of every build argument of ``family``."""
-    annotations = typing.get_type_hints(family.build, include_extras=True)
-    result = {}
-    for name, parameter in inspect.signature(family.build).parameters.items():
-        annotation = annotations[name]
-        base, extras = annotation, ()
-        if typing.get_origin(annotation) is Annotated:
-            base, *extras = typing.get_args(annotation)
-        help_ = next((e for e in extras if isinstance(e, Help)), Help(name))
-        result[name] = (base, help_, parameter.default)
-    return result
-
-
-def convert(family: Family, name: str, value: Any, origin: str) -> Any:
-    """A TOML value as the build function's type (Resolution, enums, tuples)."""
-    known = hints(family)
-    if name not in known:
-        raise SpaceError(f"{origin}: {family.name} has no hyper-parameter {name!r} (it takes {', '.join(known)})")
-    base, help_, _ = known[name]
-    where = f"{origin}: {name}"
-    if base is Resolution:
-        if isinstance(value, str) and (match := _RESOLUTION.match(value)):
-            return Resolution(int(match.group(1)), int(match.group(2)))
-        if isinstance(value, (list, tuple)) and len(value) == 2 and all(isinstance(v, int) and v > 0 for v in value):
-            return Resolution(*value)
-        raise SpaceError(f"{where} = {value!r} is not HxW (e.g. \"1024x2048\")")
-    if isinstance(base, type) and issubclass(base, Enum):
-        try:
-            return base(value)
-        except ValueError:
-            raise SpaceError(f"{where} = {value!r} is not one of {', '.join(str(m.value) for m in base)}") from None
-    if typing.get_origin(base) is tuple:
-        if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
-            raise SpaceError(f"{where} = {value!r} is not a list of integers")
-        minimum = help_.minimum if help_.minimum is not None else -math.inf
-        if any(v < minimum for v in value):
-            raise SpaceError(f"{where} = {value!r}: entries must be >= {minimum}")
-        return tuple(value)
-    if base is bool:
-        if not isinstance(value, bool):
-            raise SpaceError(f"{where} = {value!r} is not true or false")
-        return value
-    if base in (int, float):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or (base is int and not isinstance(value, int)):
-            raise SpaceError(f"{where} = {value!r} is not {'an integer' if base is int else 'a number'}")
-        if help_.minimum is not None and value < help_.minimum:
-            raise SpaceError(f"{where} = {value} must be >= {help_.minimum}")
-        return base(value)
-    return value
+def typed(family: Family, name: str, value: Any, origin: str) -> Any:
+    """A TOML value as the build function's type (``HyperParam.from_plain``); a bad
+    one is a ``SpaceError`` naming where it is."""
+    try:
+        return family.param(name).from_plain(value)
+    except HyperError as error:
+        where = origin if "no hyper-parameter" in str(error) else f"{origin}: {name}"
+        raise SpaceError(f"{where}: {error}") from None
 
 
 def unknown_keys(table: Mapping[str, Any], allowed: set[str], where: str) -> None:
@@ -214,11 +149,11 @@ def _categorical(family: Family, hyper: str, table: Mapping[str, Any], where: st
     raw = table.get("choices")
     if not isinstance(raw, list) or not raw:
         raise SpaceError(f"{where}: a categorical parameter needs choices = [...], a non-empty list")
-    typed = tuple(convert(family, hyper, value, where) for value in raw)
-    labels = tuple(label(value) for value in typed)
+    choices = tuple(typed(family, hyper, value, where) for value in raw)
+    labels = tuple(label(value) for value in choices)
     if len(set(labels)) != len(labels):
         raise SpaceError(f"{where}: choices are listed twice in {raw!r}")
-    return Parameter(hyper=hyper, names=(name,), values=(labels,), scalar=True, typed=typed)
+    return Parameter(hyper=hyper, names=(name,), values=(labels,), scalar=True, typed=choices, param=family.hyper[hyper])
 
 
 def _ordered_values(table: Mapping[str, Any], count: int, where: str) -> list[tuple[int, ...]]:
@@ -254,15 +189,13 @@ def parse_parameter(family: Family, hyper: str, table: Any, origin: str) -> Para
     where = f"{origin}: [parameters.{hyper}]"
     if not isinstance(table, dict):
         raise SpaceError(f"{where} must be a table")
-    known = hints(family)
-    if hyper not in known:
-        raise SpaceError(f"{where}: {family.name} has no hyper-parameter {hyper!r} (it takes {', '.join(known)})")
-    base, help_, _ = known[hyper]
-    is_tuple = typing.get_origin(base) is tuple
-    if (base is not int and not is_tuple) or (is_tuple and "names" not in table):
+    if hyper not in family.hyper:
+        raise SpaceError(f"{where}: {family.name} has no hyper-parameter {hyper!r} (it takes {', '.join(family.hyper)})")
+    param = family.hyper[hyper]
+    if (param.type is not int and not param.is_tuple) or (param.is_tuple and "names" not in table):
         return _categorical(family, hyper, table, where)
     unknown_keys(table, {"name", "names", "low", "high", "step", "choices", "tie", "log"}, where)
-    scalar = base is int
+    scalar = param.type is int
     if scalar:
         name = table.get("name", hyper)
         if not isinstance(name, str):
@@ -274,7 +207,7 @@ def parse_parameter(family: Family, hyper: str, table: Any, origin: str) -> Para
             raise SpaceError(f"{where}: a tuple parameter needs names = [\"...\", ...], one per entry")
     _check_names(names, where)
     values = _ordered_values(table, len(names), where)
-    minimum = help_.minimum if help_.minimum is not None else -math.inf
+    minimum = param.minimum if param.minimum is not None else -math.inf
     for entry in values:
         if min(entry) < minimum:
             raise SpaceError(f"{where}: values must be >= {minimum}, got {min(entry)}")
@@ -287,4 +220,4 @@ def parse_parameter(family: Family, hyper: str, table: Any, origin: str) -> Para
         raise SpaceError(f"{where}: log must be true or false, got {log!r}")
     if log and not all(min(v) >= 1 and v == tuple(range(min(v), max(v) + 1)) for v in values):
         raise SpaceError(f"{where}: log = true needs consecutive integers >= 1 (step 1)")
-    return Parameter(hyper=hyper, names=tuple(names), values=tuple(values), scalar=scalar, tie=tie, log=log)
+    return Parameter(hyper=hyper, names=tuple(names), values=tuple(values), scalar=scalar, tie=tie, log=log, param=param)

@@ -6,9 +6,8 @@ the WFG algorithm Optuna's own samplers and plots use) expects.
 
 The reference point is fixed by the space, not by a run, so that the fronts of two runs
 (or a run and the exhaustive true front) are measured against the same point: each
-objective's worst value over the space, clamped by the constraints on that metric (a
-feasible point has layers >= min_layers, fps >= min_fps and latency_ms <=
-max_latency_ms), then moved 1% of the objective's range further, so that a front's
+objective's worst value over the space, clamped by the bounds on that metric
+(``archscope.search.constraints``: a feasible point has fps >= min_fps...), then moved 1% of the objective's range further, so that a front's
 extreme points count. The worst value is taken over every configuration when the space
 was enumerated, else at the space's two corners (every parameter at its first value,
 every parameter at its last: the extremes when costs grow with every parameter, as
@@ -101,15 +100,13 @@ def reference_point(space: SearchSpace, profile: DeviceProfile, *, table: pd.Dat
         evaluated = [metrics.min().to_dict(), metrics.max().to_dict()]
     else:
         evaluated = [evaluate(space.family, space.hyper(corner), profile) for corner in space.corners()]
-    constraints = space.constraints
-    bounds = {"layers": constraints.min_layers, "fps": constraints.min_fps, "latency_ms": constraints.max_latency_ms}
     point = []
     for objective in space.objectives:
         values = [float(c[objective.metric]) for c in evaluated]
         worst, best = (min(values), max(values)) if objective.direction is Direction.MAXIMIZE else (max(values), min(values))
-        bound = bounds.get(objective.metric)
-        if bound is not None:
-            worst = max(worst, bound) if objective.direction is Direction.MAXIMIZE else min(worst, bound)
+        for bound, limit in space.constraints.bounds():
+            if bound.metric == objective.metric and (bound.sense == "min") == (objective.direction is Direction.MAXIMIZE):
+                worst = bound.clamp(worst, limit)
         margin = REFERENCE_MARGIN * max(abs(best - worst), 1e-12)
         point.append(objective.sign * worst + margin)
     return np.array(point, dtype=np.float64)

@@ -11,9 +11,9 @@ options not given; a different space or sampler is a ``StudyMismatch``. A run's
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 import optuna
 
@@ -21,12 +21,16 @@ from archscope.families.base import Resolution
 from archscope.search.run import default_run_name
 from archscope.search.runner import SearchRequest
 from archscope.search.space import SearchSpace, load_space, space_from_dict
-from archscope.search.study import Sampler, StudyMismatch, StudySettings, find_study, is_url, open_storage
+from archscope.search.constraints import BY_KEY
+from archscope.search.samplers import SAMPLERS, get_sampler
+from archscope.search.storage import is_url, open_storage
+from archscope.search.study import StudyMismatch, StudySettings, find_study
 
 RUNS_DIR = Path("results") / "runs"
 DEFAULT_SPACE = "ndnet"
 DEFAULT_TRIALS = 300
 DEFAULT_SEED = 0
+DEFAULT_SAMPLER = "tpe"
 
 
 @dataclass(frozen=True)
@@ -36,11 +40,9 @@ class SearchOptions:
     space: str | None = None
     device: str | None = None
     resolution: Resolution | None = None
-    min_fps: float | None = None
-    max_latency_ms: float | None = None
-    min_layers: int | None = None
+    limits: Mapping[str, float | int] = field(default_factory=dict)  # bounds given (archscope.search.constraints)
     trials: int | None = None
-    sampler: Sampler | None = None
+    sampler: str | None = None  # a name in archscope.search.samplers.SAMPLERS
     seed: int | None = None
     storage: str | None = None
     study_name: str | None = None
@@ -50,8 +52,8 @@ class SearchOptions:
 
     @property
     def overrides(self) -> dict[str, Any]:
-        return {"device": self.device, "min_fps": self.min_fps, "max_latency_ms": self.max_latency_ms,
-                "min_layers": self.min_layers, "resolution": self.resolution}
+        return {"device": self.device, "resolution": self.resolution,
+                **{key: self.limits.get(key) for key in BY_KEY}}
 
 
 def run_defaults(space: str | None) -> dict[str, Any]:
@@ -86,10 +88,10 @@ def resolve_space(
 
 
 def _existing(
-    options: SearchOptions, name: str | None, sampler: Sampler | None
+    options: SearchOptions, name: str | None, sampler: str | None
 ) -> tuple[optuna.storages.BaseStorage | None, StudySettings | None]:
     """The storage (opened when it may hold the study) and the study's settings."""
-    if sampler is Sampler.EXHAUSTIVE or name is None:
+    if (sampler is not None and get_sampler(sampler).enumerates) or name is None:
         return None, None
     folder = options.out or RUNS_DIR / name
     storage = options.storage
@@ -109,14 +111,14 @@ def plan(options: SearchOptions) -> tuple[SearchRequest, optuna.storages.BaseSto
     defaults = run_defaults(options.space)
     given = options.space is not None or any(v is not None for v in options.overrides.values())
     requested = load_space(options.space or DEFAULT_SPACE).with_overrides(**options.overrides) if given else None
-    sampler = options.sampler or (Sampler(defaults["sampler"]) if defaults.get("sampler") in set(Sampler) else None)
+    sampler = options.sampler or (defaults["sampler"] if defaults.get("sampler") in SAMPLERS else None)
     name = options.study_name or (options.out.name if options.out is not None else None)
     opened, existing = _existing(options, name, sampler)
     space = resolve_space(existing, requested, lambda: load_space(DEFAULT_SPACE), name or "")
-    if existing is not None and sampler is not None and sampler.value != existing.sampler:
+    if existing is not None and sampler is not None and sampler != existing.sampler:
         raise StudyMismatch(f"study {name!r} exists with sampler {existing.sampler}; drop --sampler to join it, or pick a new --study-name")
-    sampler = sampler or (Sampler(existing.sampler) if existing else Sampler.TPE)
-    name = name or default_run_name(space.name, sampler.value)
+    sampler = sampler or (existing.sampler if existing else DEFAULT_SAMPLER)
+    name = name or default_run_name(space.name, sampler)
     if options.seed is not None:
         seed = options.seed
     else:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import optuna
 
-from archscope.search.objectives import constraint_values
+from archscope.search.constraints import BOUNDS
 
 if TYPE_CHECKING:
     from optuna.distributions import BaseDistribution
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from archscope.search.space import SearchSpace
 
 #: the constraints a repair restores (the budget); others only rank children
-BUDGET = ("min_fps", "max_latency_ms")
+BUDGET = tuple(bound.key for bound in BOUNDS if bound.budget)
 
 
 class BudgetRepair:
@@ -48,7 +48,7 @@ class BudgetRepair:
         self.evaluations += 1
         drawn = {name: params.get(name, values[0]) for name, values in self._choices.items()}
         values = {**self.space.entries(drawn), **self.metrics(drawn)}
-        found = constraint_values(self.space, values)
+        found = self.space.constraints.violations(values)
         return sum(max(0.0, float(found[k])) for k in BUDGET if k in found)
 
     def _steps(self, params: dict[str, Any]) -> list[dict[str, Any]]:
@@ -70,6 +70,14 @@ class BudgetRepair:
                 break
             violation, current = self.rng.choice(better)
         return current
+
+
+def budget_repair(objective: Any, seed: int | None) -> BudgetRepair | None:
+    """The repair for a study's objective (a ``SpaceObjective``), or ``None`` when its
+    space sets no budget."""
+    if not any(bound.key in BUDGET for bound, _ in objective.space.constraints.bounds()):
+        return None
+    return BudgetRepair(objective.space, objective.metrics, seed)
 
 
 class RepairingNSGAIISampler(optuna.samplers.NSGAIISampler):

@@ -26,7 +26,7 @@ from optuna.trial import TrialState
 from archscope.search.exhaustive import config_columns
 from archscope.search.objectives import METRICS
 from archscope.search.pareto import front
-from archscope.search.study import ATTR
+from archscope.search.objective import ATTR
 from archscope.search.toml_out import dumps
 
 if TYPE_CHECKING:

@@ -18,17 +18,11 @@ from archscope.search.objectives import METRICS, evaluate
 from archscope.search.pareto import hypervolume, reference_point
 from archscope.search.run import pareto_frame, summarize, trials_frame, write_config, write_csv
 from archscope.search.space import SearchSpace
-from archscope.search.study import (
-    ATTR,
-    Sampler,
-    SpaceObjective,
-    StudySettings,
-    finished,
-    open_storage,
-    open_study,
-    run_trials,
-    storage_url,
-)
+from archscope.search.objective import ATTR, SpaceObjective
+from archscope.search.samplers import get_sampler
+from archscope.search.storage import open_storage, storage_url
+from archscope.search.study import StudySettings, finished, open_study, run_trials
+from archscope.version import version
 
 if TYPE_CHECKING:
     from archscope.latency.profile import DeviceProfile
@@ -43,7 +37,7 @@ class Infeasible(ValueError):
 @dataclass(frozen=True)
 class SearchRequest:
     space: SearchSpace
-    sampler: Sampler
+    sampler: str  # a name in archscope.search.samplers.SAMPLERS
     seed: int | None
     trials: int
     out: Path
@@ -52,6 +46,11 @@ class SearchRequest:
     true_front: bool = True
     max_configs: int = MAX_CONFIGS
     command: str = ""
+
+    @property
+    def enumerates(self) -> bool:
+        """The sampler evaluates every configuration (no study)."""
+        return get_sampler(self.sampler).enumerates
 
     @property
     def storage_url(self) -> str:
@@ -92,18 +91,16 @@ def _quiet_optuna() -> None:
 
 
 def _bounds_text(space: SearchSpace) -> str:
-    constraints = space.constraints
-    bounds = ("min_fps", "max_latency_ms", "min_layers")
-    parts = [f"{key} {getattr(constraints, key)}" for key in bounds if getattr(constraints, key) is not None]
-    return ", ".join(parts + [f"{len(constraints.rules)} rule(s)"])
+    parts = [bound.describe(limit) for bound, limit in space.constraints.bounds()]
+    return ", ".join(parts + [f"{len(space.constraints.rules)} rule(s)"])
 
 
 def check_feasible(space: SearchSpace, profile: DeviceProfile, enumeration: Enumeration | None) -> None:
     """Raise ``Infeasible`` when no configuration can meet the constraints: exactly for an
-    enumerated space, else from the corners of an integer space (the cheapest misses
-    min_fps or max_latency_ms, or the deepest misses min_layers); a space with
-    categorical parameters has no known cheapest corner and is not checked."""
-    constraints = space.constraints
+    enumerated space, else from the corners of an integer space (the cheapest misses a
+    latency budget, or the deepest a minimum of layers: every metric grows with every
+    parameter); a space with categorical parameters has no known cheapest corner and is
+    not checked."""
     if enumeration is not None:
         if enumeration.feasible == 0:
             table = enumeration.table
@@ -118,13 +115,13 @@ def check_feasible(space: SearchSpace, profile: DeviceProfile, enumeration: Enum
     if not space.ordered:
         return
     low, high = (evaluate(space.family, space.hyper(c), profile) for c in space.corners())
-    if constraints.min_fps is not None and low["fps"] < constraints.min_fps:
-        raise Infeasible(f"no configuration of space {space.name!r} reaches {constraints.min_fps} fps: the cheapest reaches {low['fps']:.1f} fps")
-    if constraints.max_latency_ms is not None and low["latency_ms"] > constraints.max_latency_ms:
-        raise Infeasible(f"no configuration of space {space.name!r} runs within {constraints.max_latency_ms} ms: "
-                         f"the cheapest takes {low['latency_ms']:.2f} ms")
-    if constraints.min_layers is not None and high["layers"] < constraints.min_layers:
-        raise Infeasible(f"no configuration of space {space.name!r} has {constraints.min_layers} layers: the deepest has {high['layers']}")
+    for bound, limit in space.constraints.bounds():
+        # a budget is best met by the cheapest corner, a minimum of an objective by the costliest
+        corner, name = (low, "cheapest") if bound.budget else (high, "costliest")
+        value = corner[bound.metric]
+        if not bound.met(limit, value):
+            raise Infeasible(f"no configuration of space {space.name!r} meets {bound.describe(limit)}: "
+                             f"the {name} has {bound.metric} {value:.4g}")
 
 
 def maybe_enumerate(space: SearchSpace, profile: DeviceProfile, *, max_configs: int, force: bool) -> Enumeration | None:
@@ -163,28 +160,19 @@ def write_outputs(outcome: SearchOutcome) -> None:
     write_csv(files[1], outcome.pareto)
     run = {
         "command": request.command,
-        "sampler": request.sampler.value,
+        "sampler": request.sampler,
         "seed": request.seed,
         "worker_seed": outcome.worker_seed if outcome.worker_seed != request.seed else None,
         "trials": request.trials,
-        "storage": None if request.sampler is Sampler.EXHAUSTIVE else request.storage_url,
-        "study_name": None if request.sampler is Sampler.EXHAUSTIVE else request.study_name,
+        "storage": None if request.enumerates else request.storage_url,
+        "study_name": None if request.enumerates else request.study_name,
         "out": str(request.out),
-        "archscope_version": _version("archscope"),
+        "archscope_version": version("archscope"),
         "optuna_version": optuna.__version__,
         "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }
     write_config(files[2], request.space, run, _result(outcome))
     outcome.files = files
-
-
-def _version(package: str) -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version(package)
-    except PackageNotFoundError:
-        return "unknown"
 
 
 def _exhaustive(request: SearchRequest, enumeration: Enumeration, reference: np.ndarray, started: float) -> SearchOutcome:
@@ -219,7 +207,7 @@ def run_search(
     _quiet_optuna()
     started = time.perf_counter()
     space = request.space
-    exhaustive = request.sampler is Sampler.EXHAUSTIVE
+    exhaustive = request.enumerates
     # --no-true-front skips enumerating (one full model per configuration for families
     # other than NDNet): the constraints are then checked and the reference point taken
     # at the space's corners
@@ -236,7 +224,7 @@ def run_search(
 
     request.out.mkdir(parents=True, exist_ok=True)
     storage = storage or open_storage(request.storage_url)
-    settings = StudySettings(space=space.to_dict(), sampler=request.sampler.value, seed=request.seed, trials=request.trials)
+    settings = StudySettings(space=space.to_dict(), sampler=request.sampler, seed=request.seed, trials=request.trials)
     objective = SpaceObjective(space, profile)
     study, created, worker_seed = open_study(storage, request.study_name, space, settings, objective)
     interrupted = False

@@ -40,8 +40,8 @@ direction = "maximize"
 
 ``archscope.search.parameters`` describes the ``[parameters]`` tables. A run's
 ``config.toml`` holds the resolved space under ``[space]`` and loads here too. Spaces are
-found by name in ``$ARCHSCOPE_SPACES``, ``./search_spaces`` and the ``search_spaces/``
-folder of the archscope checkout, or given as a path.
+found by name in ``$ARCHSCOPE_SPACES``, ``./search_spaces`` and the spaces archscope
+ships (package data, ``archscope/spaces/``), or given as a path.
 """
 
 from __future__ import annotations
@@ -50,50 +50,22 @@ import itertools
 import math
 import os
 import tomllib
+from importlib import resources
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
 from archscope.families import get_family
 from archscope.search.objectives import METRICS, WIDTH_METRICS, Direction, Objective
-from archscope.search.parameters import (
-    Label,
-    Parameter,
-    SpaceError,
-    convert,
-    hints,
-    label,
-    parse_parameter,
-    plain,
-    unknown_keys,
-)
+from archscope.families.hyper import Label, label, plain
+from archscope.search.constraints import BY_KEY, Constraints
+from archscope.search.parameters import Parameter, SpaceError, parse_parameter, typed, unknown_keys
 from archscope.search.rules import Rule, RuleError
 
 __all__ = ["Constraints", "Parameter", "SearchSpace", "SpaceError", "load_space", "space_from_dict"]
 
-#: the folder of the archscope checkout that ships the spaces
-SHIPPED_DIR = Path(__file__).resolve().parents[2] / "search_spaces"
-#: constraint keys of [constraints] (besides device, rules and the fixed resolution/head)
-BOUNDS = ("min_fps", "max_latency_ms", "min_layers")
-
-
-@dataclass(frozen=True)
-class Constraints:
-    """What a feasible configuration meets."""
-
-    device: str
-    min_fps: float | None = None
-    min_layers: int | None = None
-    rules: tuple[Rule, ...] = ()
-    max_latency_ms: float | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"device": self.device}
-        for key in BOUNDS:
-            if getattr(self, key) is not None:
-                data[key] = getattr(self, key)
-        data["rules"] = [rule.text for rule in self.rules]
-        return data
+#: the package that ships the spaces (installed with archscope, wheel or not)
+SHIPPED = "archscope.spaces"
 
 
 @dataclass(frozen=True)
@@ -150,8 +122,8 @@ class SearchSpace:
     def defaults(self) -> dict[str, str]:
         """Each searched hyper-parameter's family default, spelled as a run's columns
         spell it (``pareto.front`` prefers configurations that keep them)."""
-        known = hints(get_family(self.family))
-        return {p.hyper: str(label(known[p.hyper][2])) for p in self.parameters}
+        known = get_family(self.family).hyper
+        return {p.hyper: str(label(known[p.hyper].default)) for p in self.parameters}
 
     def corners(self) -> tuple[dict[str, Label], dict[str, Label]]:
         """The drawn values at every searched name's first and last value: the lowest and
@@ -169,14 +141,16 @@ class SearchSpace:
         """The space with constraint values replaced (``None`` keeps a value):
         ``device``, ``min_fps``, ``max_latency_ms``, ``min_layers`` and ``resolution``."""
         constraints = self.constraints
-        for key in ("device", *BOUNDS):
-            if overrides.get(key) is not None:
-                constraints = replace(constraints, **{key: overrides[key]})
+        if overrides.get("device") is not None:
+            constraints = replace(constraints, device=overrides["device"])
+        limits = {key: overrides[key] for key in BY_KEY if overrides.get(key) is not None}
+        if limits:
+            constraints = replace(constraints, limits={**constraints.limits, **limits})
         fixed = dict(self.fixed)
         if overrides.get("resolution") is not None:
             if "resolution" in {p.hyper for p in self.parameters}:
                 raise SpaceError(f"{self.source or self.name}: resolution is searched, it cannot be overridden")
-            fixed["resolution"] = convert(get_family(self.family), "resolution", overrides["resolution"], self.source)
+            fixed["resolution"] = typed(get_family(self.family), "resolution", overrides["resolution"], self.source)
         return replace(self, constraints=constraints, fixed=fixed)
 
     def to_dict(self) -> dict[str, Any]:
@@ -208,18 +182,16 @@ def _table(data: Mapping[str, Any], key: str, origin: str, *, required: bool = T
     return value
 
 
-def _bound(raw: Mapping[str, Any], key: str, origin: str) -> float | int | None:
-    """``min_fps``, ``max_latency_ms`` (positive numbers) or ``min_layers`` (a positive integer)."""
-    value = raw.get(key)
-    if value is None:
-        return None
-    if key == "min_layers":
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise SpaceError(f"{origin}: [constraints] {key} must be a positive integer, got {value!r}")
-        return value
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-        raise SpaceError(f"{origin}: [constraints] {key} must be a positive number, got {value!r}")
-    return float(value)
+def _limits(raw: Mapping[str, Any], origin: str) -> dict[str, float | int]:
+    """The bounds set in ``[constraints]`` (``min_fps = 50``...)."""
+    limits = {}
+    for key, bound in BY_KEY.items():
+        if raw.get(key) is not None:
+            try:
+                limits[key] = bound.parse(raw[key])
+            except ValueError as error:
+                raise SpaceError(f"{origin}: [constraints] {error}") from None
+    return limits
 
 
 def _rules(raw: Any, parameters: tuple[Parameter, ...], origin: str) -> tuple[Rule, ...]:
@@ -288,11 +260,10 @@ def space_from_dict(data: Mapping[str, Any], *, origin: str = "space") -> Search
         raise SpaceError(f"{origin}: name must be a non-empty string")
 
     raw_constraints = _table(data, "constraints", origin)
-    unknown_keys(raw_constraints, {"device", *BOUNDS, "rules", "resolution", "head"}, f"{origin}: [constraints]")
+    unknown_keys(raw_constraints, {"device", *BY_KEY, "rules", "resolution", "head"}, f"{origin}: [constraints]")
     device = raw_constraints.get("device")
     if not isinstance(device, str) or not device:
         raise SpaceError(f"{origin}: [constraints] needs device = \"...\" (a device profile: titanx, local, ...)")
-    bounds = {key: _bound(raw_constraints, key, origin) for key in BOUNDS}
 
     fixed_raw = dict(_table(data, "fixed", origin, required=False))
     for key in ("resolution", "head"):
@@ -300,7 +271,7 @@ def space_from_dict(data: Mapping[str, Any], *, origin: str = "space") -> Search
             if key in fixed_raw:
                 raise SpaceError(f"{origin}: {key} is given in [constraints] and in [fixed]")
             fixed_raw[key] = raw_constraints[key]
-    fixed = {key: convert(family, key, value, f"{origin}: [fixed]") for key, value in fixed_raw.items()}
+    fixed = {key: typed(family, key, value, f"{origin}: [fixed]") for key, value in fixed_raw.items()}
 
     parameters_raw = _table(data, "parameters", origin)
     if not parameters_raw:
@@ -323,7 +294,8 @@ def space_from_dict(data: Mapping[str, Any], *, origin: str = "space") -> Search
         description=description,
         fixed=fixed,
         parameters=parameters,
-        constraints=Constraints(device=device, rules=_rules(raw_constraints.get("rules", []), parameters, origin), **bounds),
+        constraints=Constraints(device=device, limits=_limits(raw_constraints, origin),
+                                rules=_rules(raw_constraints.get("rules", []), parameters, origin)),
         objectives=_objectives(data.get("objectives"), origin),
         source=origin,
     )
@@ -332,33 +304,49 @@ def space_from_dict(data: Mapping[str, Any], *, origin: str = "space") -> Search
 
 
 def space_dirs() -> list[Path]:
-    """Where spaces are looked up by name, in order."""
+    """The user's folders where spaces are looked up by name, in order (before the
+    shipped ones)."""
     dirs = []
     if os.environ.get("ARCHSCOPE_SPACES"):
         dirs.append(Path(os.environ["ARCHSCOPE_SPACES"]))
-    dirs += [Path.cwd() / "search_spaces", SHIPPED_DIR]
+    dirs.append(Path.cwd() / "search_spaces")
     return list(dict.fromkeys(dirs))
 
 
+def _shipped() -> dict[str, Any]:
+    """name -> the shipped space file (a ``Traversable``)."""
+    return {p.name.removesuffix(".toml"): p for p in resources.files(SHIPPED).iterdir() if p.name.endswith(".toml")}
+
+
 def available_spaces() -> list[str]:
-    return sorted({p.stem for d in space_dirs() if d.is_dir() for p in d.glob("*.toml")})
+    user = {p.stem for d in space_dirs() if d.is_dir() for p in d.glob("*.toml")}
+    return sorted(user | set(_shipped()))
+
+
+def _read_space(text: str, origin: str) -> SearchSpace:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise SpaceError(f"{origin}: malformed TOML ({error})") from None
+    return space_from_dict(data, origin=origin)
 
 
 def load_space(name_or_path: str | Path) -> SearchSpace:
-    """A space by name (``ndnet``) or by path (a space file or a run's config.toml)."""
+    """A space by name (``ndnet``: the user's folders first, then the shipped spaces) or
+    by path (a space file or a run's config.toml)."""
     path = Path(name_or_path)
     if path.suffix != ".toml" and not path.exists():
         found = [d / f"{name_or_path}.toml" for d in space_dirs() if (d / f"{name_or_path}.toml").is_file()]
-        if not found:
+        if found:
+            path = found[0]
+        elif str(name_or_path) in _shipped():
+            return _read_space(_shipped()[str(name_or_path)].read_text(), f"{name_or_path}.toml")
+        else:
             known = ", ".join(available_spaces()) or "none found"
             raise SpaceError(f"unknown search space {str(name_or_path)!r} (known: {known}; or give a .toml path)")
-        path = found[0]
     if not path.is_file():
         raise SpaceError(f"no search space file {str(path)!r}")
     try:
-        data = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as error:
-        raise SpaceError(f"{path}: malformed TOML ({error})") from None
+        return _read_space(path.read_text(), str(path))
     except UnicodeDecodeError:
         raise SpaceError(f"{path}: not a UTF-8 text file") from None
-    return space_from_dict(data, origin=str(path))

@@ -2,14 +2,14 @@
 
 Most of a searched family's cost is in blocks of identical repeated layers: a block's
 latency, params, MACs and layers are those of its first layer (with its transition) plus
-(d - 1) times one repeated layer. A *block-linear decomposition* tells, for a family,
+(d - 1) times one repeated layer. A *block-linear decomposition* (``Family.decomposition``) tells, for a family,
 which blocks the ``depths`` tuple repeats and what else each block's cost depends on
 (for NDNet: its input width, its width and the expansion). The full model is then run
 only at depths (1, ..., 1) and (2, ..., 2) for each new combination of those keys, and
 every depth combination is a numpy product. The numbers are the full model's, summed
 in another order (tests/search/test_vectorized.py checks them against it).
 
-Families without a registered decomposition (every family but NDNet), or spaces that
+Families without a decomposition (``Family.decomposition``: every family but NDNet), or spaces that
 do not search ``depths``, fall back to one full-model evaluation per configuration
 (cached: a configuration drawn again costs nothing).
 """
@@ -18,12 +18,15 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Hashable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Hashable, Iterator, Mapping
 
 import numpy as np
 
+from archscope.costs import analyze
+from archscope.families import get_family
+from archscope.families.hyper import label
+from archscope.latency.model import predict
 from archscope.search.objectives import INT_METRICS, evaluate, width_metrics
-from archscope.search.parameters import label
 
 if TYPE_CHECKING:
     from archscope.latency.profile import DeviceProfile
@@ -31,51 +34,6 @@ if TYPE_CHECKING:
 
 #: metrics summed over blocks; the others derive from them or from the configuration
 ADDITIVE = ("layers", "params", "macs", "latency_ms")
-
-
-@dataclass(frozen=True)
-class BlockLinear:
-    """How a family's cost splits into depth-repeated blocks.
-
-    block_names: block names in the order of the ``depths`` entries, given their number
-    block_key:   (configuration, block index) -> what that block's costs depend on,
-                 besides its depth and the space's fixed hyper-parameters
-    rest_key:    configuration -> what the other blocks (stem, head) depend on
-    handles:     hyper-parameters the keys account for; a space that searches any other
-                 adds its value to every key
-    """
-
-    block_names: Callable[[int], list[str]]
-    block_key: Callable[[Mapping[str, Any], int], Hashable]
-    rest_key: Callable[[Mapping[str, Any]], Hashable]
-    handles: frozenset[str]
-    depths: str = "depths"
-
-
-DECOMPOSITIONS: dict[str, BlockLinear] = {}
-
-
-def register_decomposition(family: str, decomposition: BlockLinear) -> BlockLinear:
-    if family in DECOMPOSITIONS:
-        raise ValueError(f"a block-linear decomposition of {family!r} is already registered")
-    DECOMPOSITIONS[family] = decomposition
-    return decomposition
-
-
-def _ndnet_block_key(hyper: Mapping[str, Any], index: int) -> Hashable:
-    widths, expansion = hyper["widths"], hyper.get("expansion", 4)
-    return (widths[index - 1] if index > 0 else None, widths[index], expansion)
-
-
-register_decomposition(
-    "ndnet",
-    BlockLinear(
-        block_names=lambda count: [f"block{i}" for i in range(1, count + 1)],
-        block_key=_ndnet_block_key,
-        rest_key=lambda hyper: (hyper["widths"][-1], hyper.get("expansion", 4)),
-        handles=frozenset({"widths", "depths", "expansion"}),
-    ),
-)
 
 
 @dataclass
@@ -86,9 +44,7 @@ class _BlockCost:
 
 def resolved_batch(space: SearchSpace) -> int:
     """The batch size the space's networks are built with (fps = batch / latency)."""
-    from archscope import api
-
-    config = api.resolve_config(space.family, **space.hyper(next(space.grid())))
+    config = get_family(space.family).resolve(**space.hyper(next(space.grid())))
     return int(config.get("batch", 1))
 
 
@@ -98,7 +54,7 @@ class GridEvaluator:
     def __init__(self, space: SearchSpace, profile: DeviceProfile) -> None:
         self.space = space
         self.profile = profile
-        self.decomposition = DECOMPOSITIONS.get(space.family)
+        self.decomposition = get_family(space.family).decomposition
         self.depth_param = next((p for p in space.parameters if self.decomposition and p.hyper == self.decomposition.depths), None)
         self._blocks: dict[tuple[int, Hashable], _BlockCost] = {}
         self._rest: dict[Hashable, np.ndarray] = {}
@@ -115,13 +71,11 @@ class GridEvaluator:
 
     def _split(self, hyper: Mapping[str, Any], depth: int) -> tuple[np.ndarray, list[np.ndarray]]:
         """(total, per-block) additive metrics of ``hyper`` with every depth = ``depth``."""
-        from archscope import api
-
         assert self.decomposition is not None
         count = len(hyper[self.decomposition.depths])
         config = {**hyper, self.decomposition.depths: (depth,) * count}
-        report = api.cost(self.space.family, **config)
-        prediction = api.latency(report, self.profile)
+        report = analyze(get_family(self.space.family).network(**config))
+        prediction = predict(report, self.profile)
         self.full_evaluations += 1
         blocks = {block.name: block for block in report.blocks}
         total = report.total

@@ -4,19 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from archscope.data.transforms import PAPER_SCALES
-
-
-class Schedule(StrEnum):
-    """Learning-rate schedules: NDNet's steps (lr/10 at 35/80 and 60/80 of the run,
-    REFERENCE.md §1) or poly (lr·(1 - t/T)^0.9)."""
-
-    STEP = "step"
-    POLY = "poly"
+from archscope.train.schedule import GroupingSchedule, Schedule
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -61,9 +53,7 @@ class TrainConfig:
         if not self.scales or min(self.scales) <= 0:
             raise ValueError(f"--scales must be positive numbers, got {','.join(map(str, self.scales))}")
         if self.grouping is not None:
-            from archscope.train.schedule import GroupingSchedule  # (schedule imports this module)
-
-            GroupingSchedule(*self.grouping)
+            GroupingSchedule(*self.grouping)  # validates the fractions
 
     def identity(self) -> dict[str, Any]:
         """The fields that define what the run computes, as plain data (for checkpoints)."""

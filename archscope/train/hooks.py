@@ -14,7 +14,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from archscope.train.config import Schedule
+from archscope.train.schedule import Schedule
 from archscope.train.schedule import lr_at
 
 

@@ -1,17 +1,13 @@
 """The network a run trains: a family configuration built as a segmentation model.
 
 Hyper-parameters travel as plain data (JSON- and checkpoint-friendly: tuples as lists,
-enums as values, resolutions as [H, W]); ``typed_hyper`` turns them back into the build
-function's types using its annotations.
+enums as values); ``Family.typed`` turns them back into the build function's types.
 """
 
 from __future__ import annotations
 
-import typing
-from enum import Enum
 from typing import Any
 
-from archscope import api
 from archscope.dims import as_int
 from archscope.families import Resolution, get_family
 from archscope.graph import Network
@@ -20,40 +16,6 @@ from archscope.ops import BatchNorm2d
 #: hyper-parameters a run sets itself: the data decides the classes, the run the batch
 #: and the crop size
 RUN_OWNED = ("classes", "batch", "resolution")
-
-
-def _base_type(annotation: Any) -> Any:
-    if typing.get_origin(annotation) is typing.Annotated:
-        return typing.get_args(annotation)[0]
-    return annotation
-
-
-def typed_hyper(family: str, plain: dict[str, Any]) -> dict[str, Any]:
-    """``{"widths": [16, 32], "head": "fcn32"}`` -> ``{"widths": (16, 32), "head": Head.FCN32}``."""
-    hints = typing.get_type_hints(get_family(family).build, include_extras=True)
-    typed = {}
-    for name, value in plain.items():
-        base = _base_type(hints.get(name))
-        if base is Resolution:
-            value = Resolution(*value)
-        elif typing.get_origin(base) is tuple:
-            value = tuple(value)
-        elif isinstance(base, type) and issubclass(base, Enum):
-            value = base(value)
-        typed[name] = value
-    return typed
-
-
-def plain_hyper(hyper: dict[str, Any]) -> dict[str, Any]:
-    """The inverse of ``typed_hyper``."""
-    plain = {}
-    for name, value in hyper.items():
-        if isinstance(value, Enum):
-            value = value.value
-        elif isinstance(value, tuple):
-            value = list(value)
-        plain[name] = value
-    return plain
 
 
 def segmentation_network(
@@ -65,8 +27,8 @@ def segmentation_network(
     owned = sorted(set(hyper) & set(RUN_OWNED))
     if owned:
         raise ValueError(f"training sets {', '.join(owned)} itself; do not pass them as hyper-parameters")
-    network = api.build(
-        family, **typed_hyper(family, hyper), classes=classes, batch=batch, resolution=Resolution(*resolution)
+    network = get_family(family).network(
+        **get_family(family).typed(hyper), classes=classes, batch=batch, resolution=Resolution(*resolution)
     )
     expected = (batch, classes, *resolution)
     if tuple(network.output_shape) != expected:

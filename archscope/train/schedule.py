@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
-from archscope.train.config import Schedule
+
+class Schedule(StrEnum):
+    """Learning-rate schedules: NDNet's steps (lr/10 at 35/80 and 60/80 of the run,
+    REFERENCE.md §1) or poly (lr·(1 - t/T)^0.9)."""
+
+    STEP = "step"
+    POLY = "poly"
+
 
 #: NDNet: lr divided by 10 at 35K and 60K of 80K steps (REFERENCE.md §1)
 STEP_MILESTONES = (35 / 80, 60 / 80)

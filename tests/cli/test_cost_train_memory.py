@@ -4,7 +4,7 @@ import json
 
 from archscope import api
 from archscope.cli import main
-from archscope.memory import predict_train_memory
+from archscope.memory.predict import predict_train_memory
 
 SMALL = ["ndnet", "--widths", "8,16", "--depths", "1,2", "--resolution", "64x64"]
 

@@ -11,15 +11,15 @@ from archscope.families.ndnet import NDNET_PRESETS
 @pytest.mark.parametrize("name", sorted(NDNET_PRESETS))
 def test_table2_params_within_2_percent(name):
     preset = NDNET_PRESETS[name]
-    report = api.cost("ndnet", widths=preset["widths"], depths=preset["depths"], head="none")
+    report = api.cost("ndnet", widths=preset.hyper["widths"], depths=preset.hyper["depths"], head="none")
     params = report.total.cost.params
-    assert abs(params / preset["paper_params"] - 1) < 0.02, (name, params)
+    assert abs(params / preset.paper["params"] - 1) < 0.02, (name, params)
 
 
 @pytest.mark.parametrize("name, layers", [("ndnet29", 29), ("ndnet45", 45), ("ndnet61", 61), ("ndnet29-wide", 29)])
 def test_layers_count_as_the_paper(name, layers):
     preset = NDNET_PRESETS[name]
-    assert api.cost("ndnet", widths=preset["widths"], depths=preset["depths"]).total.layers == layers
+    assert api.cost("ndnet", widths=preset.hyper["widths"], depths=preset.hyper["depths"]).total.layers == layers
 
 
 def test_params_quadratic_in_width_linear_in_depth():
@@ -35,7 +35,7 @@ def test_params_quadratic_in_width_linear_in_depth():
     assert poly.degree() == 2 and all(poly.eval(k) == v for k, v in by_width[3:])  # quadratic
     # NDNet61 is lighter than NDNet29 (halved width, doubled depth)
     n29, n61 = NDNET_PRESETS["ndnet29"], NDNET_PRESETS["ndnet61"]
-    assert params(n61["widths"], n61["depths"]) < params(n29["widths"], n29["depths"])
+    assert params(n61.hyper["widths"], n61.hyper["depths"]) < params(n29.hyper["widths"], n29.hyper["depths"])
 
 
 def test_output_scales_of_table1():
@@ -73,3 +73,20 @@ def test_registered_once():
         from archscope.families import register_family
 
         register_family(FAMILIES["ndnet"])
+
+
+@pytest.mark.parametrize("transition", ["strided", "strided-separable"])
+def test_a_strided_layer_halves_the_map_in_its_depthwise_conv(transition):
+    """The stride sits on the 3x3 depthwise conv, so the pointwise convs after it run on
+    the halved map (moving it to the pointwise conv changes these readings' MACs)."""
+    report = api.cost("ndnet", widths=(8, 16, 32), depths=(2, 2, 2), head="none", resolution=(64, 128),
+                      transition=transition, stem_channels=16)
+    macs = {r.node: r.cost.macs for r in report.records}
+    h, w = 8, 16  # block1's input is the stem's 16 x 16 x 32 map, halved
+    assert macs["block1.layer0.sep1_dw"] == 9 * 16 * h * w
+    assert macs["block1.layer0.sep1_pw"] == 16 * 8 * h * w
+    if transition == "strided-separable":
+        assert macs["block1.layer0.shortcut_dw"] == 9 * 16 * h * w
+        assert macs["block1.layer0.shortcut_pw"] == 16 * 32 * h * w
+    else:
+        assert macs["block1.layer0.shortcut"] == 16 * 32 * h * w

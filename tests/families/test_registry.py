@@ -88,6 +88,6 @@ def test_formulas_equal_the_concrete_counts(name):
 @pytest.mark.parametrize("name", NAMES)
 def test_presets_build(name):
     for preset, values in FAMILIES[name].presets.items():
-        hyper = {k: v for k, v in values.items() if not k.startswith("paper_")}
+        hyper = dict(values.hyper)
         report = api.cost(name, **small(name, hyper))
         assert report.total.layers > 0 and report.total.cost.params > 0, preset

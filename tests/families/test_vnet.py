@@ -6,7 +6,7 @@ import sympy
 from archscope import api
 from archscope.families.vnet import v_module
 from archscope.graph import GraphBuilder
-from archscope.memory.couplings import reversible_couplings
+from archscope.autograd.couplings import reversible_couplings
 from archscope.ops import Shape
 
 SMALL = (64, 128)

@@ -4,7 +4,7 @@ import pytest
 
 from archscope import api
 from archscope.graph import GraphBuilder
-from archscope.latency.model import kernel_time, kernels, predict
+from archscope.latency.model import kernels, predict
 from archscope.latency.profile import CLASSES, ClassParams, Combine, DeviceProfile, Fusion
 from archscope.ops import Activation, BatchNorm2d, Conv2d, Shape
 

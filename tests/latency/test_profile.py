@@ -63,7 +63,26 @@ def test_titanx_fit_reproduces_table2_within_targets():
     profile = load_profile("titanx")
     fps = {}
     for name, preset in NDNET_PRESETS.items():
-        fps[name] = api.latency(api.cost("ndnet", widths=preset["widths"], depths=preset["depths"]), profile).fps
+        fps[name] = api.latency(api.cost("ndnet", widths=preset.hyper["widths"], depths=preset.hyper["depths"]), profile).fps
         tolerance = 0.15 if name == "ndnet29-wide" else 0.10
-        assert abs(fps[name] / preset["paper_fps"] - 1) <= tolerance, (name, fps[name])
+        assert abs(fps[name] / preset.paper["fps"] - 1) <= tolerance, (name, fps[name])
     assert fps["ndnet29"] > fps["ndnet45"] > fps["ndnet61"] > fps["ndnet29-wide"]  # the paper's ordering
+
+
+def test_titanx_regenerates_from_its_csv_with_the_documented_command(tmp_path):
+    """README: `archscope calibrate --from archscope/devices/titanx_table2.csv --device
+    titanx --out archscope/devices/titanx.toml` writes the shipped profile."""
+    from pathlib import Path
+
+    from archscope.cli import main
+
+    root = Path(__file__).resolve().parents[2]
+    readme = " ".join((root / "README.md").read_text().split())
+    command = ("archscope calibrate --from archscope/devices/titanx_table2.csv --device titanx --out "
+               "archscope/devices/titanx.toml")
+    assert command in readme.replace("`", "")
+    out = tmp_path / "titanx.toml"
+    args = command.split()[1:-1] + [str(out)]
+    args[args.index("--from") + 1] = str(root / args[args.index("--from") + 1])
+    assert main(args) == 0
+    assert out.read_text() == (root / "archscope" / "devices" / "titanx.toml").read_text()

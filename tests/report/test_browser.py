@@ -11,7 +11,7 @@ from archscope.report.browser import Browser, find_chromium
 from archscope.report.candidates import Costed
 from archscope.report.cost_page import cost_page
 from archscope.report.page import PlotlyJs, write_page
-from archscope.report.run import load_run
+from archscope.search.folder import load_run
 from archscope.report.search_page import search_page
 
 pytestmark = pytest.mark.skipif(

@@ -31,7 +31,7 @@ from archscope.report.figures import (
 )
 from archscope.report.figures.pareto import front_axes
 from archscope.report.figures.roofline import roof_curve
-from archscope.report.run import load_run
+from archscope.search.folder import load_run
 from archscope.report.validation_page import load_validation
 from archscope.search.objectives import Direction, Objective
 
@@ -166,7 +166,7 @@ def test_space_map_of_the_enumerated_space(run, refs, titanx):
     assert len(table) == run.space.size() and "162 configurations" in source
     info = space_map_info(run, table, source, refs)
     fps = {(w, n): f for n, row in zip(info.layers, info.best_fps) for w, f in zip(info.widths, row) if f is not None}
-    min_fps = run.space.constraints.min_fps
+    min_fps = run.space.constraints.limit("min_fps")
     for width, layers in zip(info.boundary.x, info.boundary.y):
         assert fps[(int(width), int(layers))] >= min_fps
         assert all(f < min_fps for (w, n), f in fps.items() if w == width and n > layers)
@@ -297,19 +297,18 @@ def test_front_axes_follow_the_objectives(run):
 
 
 def test_rows_decode_integers_tuples_and_categorical_choices(run):
-    from types import SimpleNamespace
-
+    from archscope.families import HyperError, get_family
     from archscope.families.erfnet import ConvKind
-    from archscope.report.candidates import decode, row_hyper
+    from archscope.report.candidates import row_hyper
 
     hyper = row_hyper(run.space, {"widths": "4,8,16", "depths": "1,3,2", "expansion": 4})
     assert hyper["widths"] == (4, 8, 16) and hyper["depths"] == (1, 3, 2) and hyper["expansion"] == 4
     assert hyper["resolution"] == (64, 128)  # the space's fixed settings come along
-    conv = SimpleNamespace(hyper="conv", typed=(ConvKind.DENSE, ConvKind.GROUPED), scalar=True)
-    assert decode(conv, "grouped") is ConvKind.GROUPED
-    assert decode(SimpleNamespace(hyper="decoder", typed=(True, False), scalar=True), "False") is False
-    with pytest.raises(ValueError, match="not one of its choices"):
-        decode(conv, "sparse")
+    conv = get_family("erfnet").param("conv")  # a categorical cell is read by the family's description
+    assert conv.parse("grouped") is ConvKind.GROUPED
+    assert get_family("espnet").param("decoder").parse("False") is False
+    with pytest.raises(HyperError, match="'sparse' is not one of dense, grouped"):
+        conv.parse("sparse")
 
 
 def test_categorical_trial_axes_get_a_tick_per_choice(run):

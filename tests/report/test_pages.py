@@ -13,7 +13,7 @@ from archscope.check import ToolCheck
 from archscope.report.candidates import Costed
 from archscope.report.cost_page import cost_page
 from archscope.report.page import Page, PlotlyJs, Section, render, shared_script_name, write_page
-from archscope.report.run import RunError, load_run
+from archscope.search.folder import RunError, load_run
 from archscope.report.search_page import search_page
 from archscope.report.validation_page import load_validation, validation_page
 

@@ -10,14 +10,15 @@ import pandas as pd
 import pytest
 
 from archscope.cli import main
-from archscope.families.erfnet import ConvKind, Decoder, Scope
+from archscope.families.erfnet import ConvKind, Decoder
 from archscope.families.icnet import Branches
 from archscope.search.exhaustive import enumerate_space
-from archscope.search.objectives import constraint_values, evaluate, is_feasible
+from archscope.search.constraints import is_feasible
+from archscope.search.objectives import evaluate
 from archscope.search.pareto import reference_point
 from archscope.search.runner import SearchRequest, run_search
 from archscope.search.space import SpaceError, load_space, space_from_dict
-from archscope.search.study import Sampler, SpaceObjective
+from archscope.search.objective import SpaceObjective
 from archscope.search.toml_out import dumps
 
 OBJECTIVES = [{"metric": "params", "direction": "maximize"}, {"metric": "latency_ms", "direction": "minimize"}]
@@ -76,12 +77,12 @@ def test_categoricals_decode_to_build_arguments():
 
 
 BAD = {
-    "not a choice": ({"conv": {"choices": ["dense", "sparse"]}}, "conv = 'sparse' is not one of dense, grouped"),
+    "not a choice": ({"conv": {"choices": ["dense", "sparse"]}}, "conv: 'sparse' is not one of dense, grouped"),
     "twice": ({"conv": {"choices": ["dense", "dense"]}}, "listed twice"),
     "a range": ({"conv": {"low": 1, "high": 2}}, "unknown key(s) high, low"),
     "empty": ({"decoder": {"choices": []}}, "needs choices"),
     "not a tuple": ({"widths": {"name": "w", "choices": [16, 64]}}, "is not a list of integers"),
-    "a tuple below its minimum": ({"depths": {"name": "d", "choices": [[0, 8], [5, -1]]}}, "entries must be >= 0"),
+    "a tuple below its minimum": ({"depths": {"name": "d", "choices": [[0, 8], [5, -1]]}}, "entries of 5,-1 must be >= 0"),
 }
 
 
@@ -129,10 +130,10 @@ def test_enumeration_is_the_full_model_and_names_identical_networks_plainly(tx2)
 
 def test_a_latency_budget(tx2):
     space = space_from_dict(erfnet_space(max_latency_ms=10.0))
-    assert space.constraints.max_latency_ms == 10.0
-    violations = constraint_values(space, {"latency_ms": 12.0})
+    assert space.constraints.limit("max_latency_ms") == 10.0
+    violations = space.constraints.violations({"latency_ms": 12.0})
     assert violations == {"max_latency_ms": pytest.approx(0.2)} and not is_feasible(violations)
-    assert is_feasible(constraint_values(space, {"latency_ms": 9.0}))
+    assert is_feasible(space.constraints.violations({"latency_ms": 9.0}))
     latency = enumerate_space(space, tx2).table["latency_ms"]
     budget = float(latency.median())
     budgeted = space.with_overrides(max_latency_ms=budget)
@@ -180,7 +181,7 @@ def test_the_shipped_erfnet_space_from_the_cli(capsys, tmp_path):
     code = main(["search", "--space", str(small), "--sampler", "exhaustive", "--out", str(out), "--max-latency-ms", "0.5"])
     _, err = capsys.readouterr()
     lines = err.strip().splitlines()
-    assert code == 2 and len(lines) == 1 and "meets its constraints (max_latency_ms 0.5" in lines[0], err
+    assert code == 2 and len(lines) == 1 and "meets its constraints (latency ≤ 0.5 ms" in lines[0], err
 
 
 def test_the_shipped_espnet_space_narrowed(tx2, tmp_path):
@@ -189,7 +190,7 @@ def test_the_shipped_espnet_space_narrowed(tx2, tmp_path):
     data["parameters"].update(alpha2={"name": "alpha2", "choices": [1, 2]}, alpha3={"name": "alpha3", "choices": [1, 2, 3]},
                               branches={"name": "K", "choices": [2, 3]})
     space = space_from_dict(data)
-    request = SearchRequest(space=space, sampler=Sampler.TPE, seed=0, trials=20, out=tmp_path / "run", study_name="s",
+    request = SearchRequest(space=space, sampler="tpe", seed=0, trials=20, out=tmp_path / "run", study_name="s",
                             storage=str(tmp_path / "journal.log"))
     outcome = run_search(request, tx2)
     assert outcome.true_front_size and 0 < outcome.hypervolume_ratio <= 1 + 1e-12
@@ -207,7 +208,7 @@ def test_no_true_front_skips_enumerating_the_800_espnet_configurations(tx2, tmp_
 
     monkeypatch.setattr(runner, "enumerate_space", refuse)
     space = load_space("espnet").with_overrides(resolution=(64, 128))
-    request = SearchRequest(space=space, sampler=Sampler.RANDOM, seed=0, trials=6, out=tmp_path / "run", study_name="s",
+    request = SearchRequest(space=space, sampler="random", seed=0, trials=6, out=tmp_path / "run", study_name="s",
                             storage=str(tmp_path / "journal.log"), true_front=False)
     outcome = run_search(request, tx2)
     assert outcome.counts["trials"] == 6 and outcome.true_hypervolume is None and len(outcome.pareto) >= 1

@@ -4,7 +4,8 @@ import pandas as pd
 import pytest
 
 from archscope.search.exhaustive import SpaceTooLarge, enumerate_space
-from archscope.search.objectives import constraint_values, evaluate, is_feasible
+from archscope.search.constraints import is_feasible
+from archscope.search.objectives import evaluate
 from archscope.search.pareto import front
 
 
@@ -18,7 +19,7 @@ def test_true_front_equals_the_full_models(tiny_space, titanx):
         values = {**tiny_space.entries(drawn), **metrics}
         rows.append({"widths": ",".join(map(str, hyper["widths"])), "depths": ",".join(map(str, hyper["depths"])),
                      "expansion": str(hyper["expansion"]), **metrics,
-                     "feasible": bool(is_feasible(constraint_values(tiny_space, values)))})
+                     "feasible": bool(is_feasible(tiny_space.constraints.violations(values)))})
     full = pd.DataFrame(rows)
     assert enumeration.feasible == int(full["feasible"].sum()) > 0
     expected = front(full, tiny_space.objectives, config_columns=["widths", "depths", "expansion"])

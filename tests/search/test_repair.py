@@ -3,7 +3,8 @@
 import optuna
 
 from archscope.search.repair import BudgetRepair, RepairingNSGAIISampler
-from archscope.search.study import NSGA2_SETTINGS, Sampler, SpaceObjective, make_sampler
+from archscope.search.objective import SpaceObjective
+from archscope.search.samplers import NSGA2_SETTINGS, get_sampler
 
 
 def _costliest(space):
@@ -36,7 +37,7 @@ def test_a_child_within_the_budget_is_left_alone(tiny_space, titanx):
 
 def test_nsga2_children_are_within_the_budget(tiny_space, titanx):
     objective = SpaceObjective(tiny_space, titanx)
-    sampler = make_sampler(Sampler.NSGA2, 0, objective)
+    sampler = get_sampler("nsga2").make(0, objective)
     assert isinstance(sampler, RepairingNSGAIISampler)
     study = optuna.create_study(directions=["maximize", "maximize"], sampler=sampler)
     study.optimize(objective, n_trials=64)
@@ -46,4 +47,4 @@ def test_nsga2_children_are_within_the_budget(tiny_space, titanx):
 
 
 def test_without_the_objective_nsga2_does_not_repair(tiny_space, titanx):
-    assert not isinstance(make_sampler(Sampler.NSGA2, 0), RepairingNSGAIISampler)
+    assert not isinstance(get_sampler("nsga2").make(0), RepairingNSGAIISampler)

@@ -5,11 +5,14 @@ import pytest
 
 from archscope.search.run import pareto_frame, trials_frame
 from archscope.search.runner import SearchRequest, run_search
-from archscope.search.study import Sampler, SpaceObjective, StudyMismatch, open_storage
+from archscope.search.objective import SpaceObjective
+from archscope.search.samplers import SAMPLERS
+from archscope.search.storage import open_storage
+from archscope.search.study import StudyMismatch
 
 
 def _request(space, tmp_path, **kwargs):
-    defaults = dict(space=space, sampler=Sampler.TPE, seed=0, trials=25, out=tmp_path / "run", study_name="s")
+    defaults = dict(space=space, sampler="tpe", seed=0, trials=25, out=tmp_path / "run", study_name="s")
     return SearchRequest(**{**defaults, **kwargs})
 
 
@@ -27,10 +30,10 @@ def test_constraints_are_set_on_the_trial(tiny_space, titanx):
     assert ours == {tuple(int(v) for v in t.values) for t in study.best_trials}
 
 
-@pytest.mark.parametrize("sampler", [Sampler.TPE, Sampler.NSGA2, Sampler.RANDOM])
+@pytest.mark.parametrize("sampler", [name for name, s in SAMPLERS.items() if not s.enumerates])
 def test_a_run_writes_its_folder(sampler, tiny_space, titanx, tmp_path):
     # the default storage (SQLite in the run folder) for one sampler, a journal file for the others
-    storage = None if sampler is Sampler.TPE else str(tmp_path / "journal.log")
+    storage = None if sampler == "tpe" else str(tmp_path / "journal.log")
     outcome = run_search(_request(tiny_space, tmp_path, sampler=sampler, storage=storage), titanx)
     assert outcome.counts["trials"] == 25
     assert (tmp_path / "run" / "study.db").is_file() == (storage is None)
@@ -52,7 +55,7 @@ def test_resuming_keeps_every_finished_trial(tiny_space, titanx, tmp_path):
 
 
 def test_the_exhaustive_sampler_is_the_true_front(tiny_space, titanx, tmp_path):
-    outcome = run_search(_request(tiny_space, tmp_path, sampler=Sampler.EXHAUSTIVE), titanx)
+    outcome = run_search(_request(tiny_space, tmp_path, sampler="exhaustive"), titanx)
     assert outcome.counts["trials"] == 162 and outcome.hypervolume_ratio == 1.0
     assert not (tmp_path / "run" / "study.db").exists()
 
@@ -67,10 +70,10 @@ def test_joining_with_another_space_is_refused(tiny_space, titanx, tmp_path):
 
 def test_nsga2_runs_generations_of_its_population_size(tiny_space, titanx):
     """archscope's NSGA-II breeds generations of NSGA2_SETTINGS' size, not Optuna's 50."""
-    from archscope.search.study import NSGA2_SETTINGS, make_sampler
+    from archscope.search.samplers import NSGA2_SETTINGS, get_sampler
 
     size = int(NSGA2_SETTINGS["population_size"])
-    study = optuna.create_study(directions=["maximize", "maximize"], sampler=make_sampler(Sampler.NSGA2, 0))
+    study = optuna.create_study(directions=["maximize", "maximize"], sampler=get_sampler("nsga2").make(0))
     study.optimize(SpaceObjective(tiny_space, titanx), n_trials=3 * size)
     generations = [t.system_attrs["NSGAIISampler:generation"] for t in study.trials]
     assert generations == [g for g in range(3) for _ in range(size)]

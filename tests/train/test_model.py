@@ -2,15 +2,17 @@
 
 import pytest
 
+from archscope.families import get_family
 from archscope.families.ndnet import Head, Transition
-from archscope.train.model import plain_hyper, segmentation_network, typed_hyper
+from archscope.train.model import segmentation_network
 
 
 def test_hyper_parameters_round_trip_through_plain_data():
+    family = get_family("ndnet")
     typed = {"widths": (8, 16), "depths": (1, 2), "head": Head.FCN32, "transition": Transition.STRIDED}
-    plain = plain_hyper(typed)
+    plain = family.plain(typed)
     assert plain == {"widths": [8, 16], "depths": [1, 2], "head": "fcn32", "transition": "strided"}
-    assert typed_hyper("ndnet", plain) == typed
+    assert family.typed(plain) == typed
 
 
 def test_segmentation_network_has_per_pixel_scores():

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 import pandas as pd
 import plotly.graph_objects as go
 
-from archscope.report.candidates import show
+from archscope.families.hyper import text
 from archscope.report.figures.common import (
     FEASIBLE,
     FPS_SCALE,
@@ -24,7 +24,7 @@ from archscope.report.figures.common import (
 
 if TYPE_CHECKING:
     from archscope.report.candidates import Reference
-    from archscope.report.run import SearchRun
+    from archscope.search.folder import SearchRun
     from archscope.search.space import SearchSpace
 
 #: axis titles of the search metrics, with units
@@ -86,9 +86,9 @@ def reference_points(references: Sequence[Reference], x: str, y: str) -> Points:
     metrics = [r.metrics for r in references]
     hover = []
     for reference, values in zip(references, metrics):
-        shown = {k: show(v) for k, v in reference.hyper.items() if k in ("widths", "depths", "expansion")}
+        shown = {k: text(v) for k, v in reference.hyper.items() if k in ("widths", "depths", "expansion")}
         shown.update(metric_text(values))
-        shown.update({f"paper's {k.removeprefix('paper_')}": f"{v:,}" for k, v in reference.paper.items()})
+        shown.update({f"paper's {k}": f"{v:,}" for k, v in reference.paper.items()})
         hover.append(f"<b>{reference.name}</b> (the paper's network)<br>" + hover_text(shown))
     return Points(
         x=[float(m[x]) for m in metrics],

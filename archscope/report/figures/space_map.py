@@ -15,7 +15,7 @@ from archscope.report.figures.pareto import frame_points, reference_points
 if TYPE_CHECKING:
     from archscope.latency.profile import DeviceProfile
     from archscope.report.candidates import Reference
-    from archscope.report.run import SearchRun
+    from archscope.search.folder import SearchRun
 
 #: the largest space enumerated for the map (block-linear model, about 1 s per 200K)
 MAX_MAP_CONFIGS = 1_000_000
@@ -63,9 +63,9 @@ def space_map_info(
         widths=[int(w) for w in best.columns],
         layers=[int(n) for n in best.index],
         best_fps=grid,
-        boundary=_boundary(table, constraints.min_fps),
-        min_fps=constraints.min_fps,
-        min_layers=constraints.min_layers,
+        boundary=_boundary(table, constraints.limit("min_fps")),
+        min_fps=constraints.limit("min_fps"),
+        min_layers=constraints.limit("min_layers"),
         source=source,
         feasible=frame_points(finished[finished["feasible"]], run.space, "width", "layers"),
         infeasible=frame_points(finished[~finished["feasible"]], run.space, "width", "layers"),

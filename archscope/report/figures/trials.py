@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 from archscope.report.figures.common import FEASIBLE, INFEASIBLE, as_floats, empty_note, layout
 
 if TYPE_CHECKING:
-    from archscope.report.run import SearchRun
+    from archscope.search.folder import SearchRun
 
 #: metric -> (axis label with its unit, divisor)
 AXES = {

@@ -1,9 +1,8 @@
 """Configurations read back from a search run's pareto.csv."""
 
 import pytest
-import typer
 
-from archscope.cli.search_row import read_search_row
+from archscope.search.folder import RunError, read_row
 
 
 def write_front(tmp_path, text):
@@ -14,7 +13,7 @@ def write_front(tmp_path, text):
 @pytest.mark.parametrize(("text", "expected"), [("False", False), ("True", True), ("false", False)])
 def test_a_bool_column_is_read_as_written(tmp_path, text, expected):
     run = write_front(tmp_path, f"family,alpha2,alpha3,decoder,params\nespnet,2,8,{text},1000\n")
-    family, hyper = read_search_row(run, 0)
+    family, hyper = read_row(run, 0)
     assert family == "espnet"
     assert hyper["decoder"] is expected
     assert hyper["alpha2"] == 2 and hyper["alpha3"] == 8
@@ -22,5 +21,5 @@ def test_a_bool_column_is_read_as_written(tmp_path, text, expected):
 
 def test_a_bool_column_that_is_not_a_bool_is_refused(tmp_path):
     run = write_front(tmp_path, "family,decoder\nespnet,maybe\n")
-    with pytest.raises(typer.BadParameter, match="maybe"):
-        read_search_row(run, 0)
+    with pytest.raises(RunError, match="maybe"):
+        read_row(run, 0)

@@ -1,6 +1,6 @@
 """Reversible stacks in torch: one autograd function per stack of couplings that keeps only
 the stack's output and recomputes every input in backward (REFERENCE.md §2; the couplings
-come from the graph, see ``archscope.memory.couplings``).
+come from the graph, see ``archscope.autograd.couplings``).
 
 Forward (no autograd graph inside the stack): for each coupling
 ``Y1 = X1 + F1(X2)``, ``Y2 = X2 + F2(Y1)``, ``Y = [Y1, Y2]``, with the very layers the
@@ -33,7 +33,6 @@ dropout inside a coupling.
 
 from __future__ import annotations
 
-import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Iterator, Sequence
@@ -42,20 +41,11 @@ import torch
 from torch import nn
 
 from archscope.graph import Network
-from archscope.memory.couplings import Coupling, Stack, branch_nodes
+from archscope.autograd.couplings import Coupling, Stack, branch_nodes
 
 #: (node, (block, key) of its layer, source nodes)
 BranchStep = tuple[str, tuple[str, str], tuple[str, ...]]
 LayerKey = tuple[str, str]
-
-_RECOMPUTING = threading.local()
-
-
-def recomputing() -> bool:
-    """True while a reversible stack recomputes a coupling in backward (tensors saved
-    then are not kept from the forward pass)."""
-    return getattr(_RECOMPUTING, "depth", 0) > 0
-
 
 @contextmanager
 def _recompute(modules: Sequence[nn.Module]) -> Iterator[None]:
@@ -67,12 +57,10 @@ def _recompute(modules: Sequence[nn.Module]) -> Iterator[None]:
     ]
     for module in frozen:
         module.track_running_stats = False
-    _RECOMPUTING.depth = getattr(_RECOMPUTING, "depth", 0) + 1
     try:
         with torch.enable_grad():
             yield
     finally:
-        _RECOMPUTING.depth -= 1
         for module in frozen:
             module.track_running_stats = True
 

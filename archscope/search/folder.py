@@ -1,6 +1,11 @@
-"""A search run folder read back for a report: ``config.toml``, ``trials.csv`` and
-``pareto.csv`` as ``archscope search --out DIR`` writes them (see
-``archscope.search.run``)."""
+"""A search run folder read back (for reports and training): ``config.toml``,
+``trials.csv`` and ``pareto.csv`` as ``archscope search --out DIR`` writes them (see
+``archscope.search.run``).
+
+A row of a run table names its configuration in columns spelled as the CLI spells the
+hyper-parameters (``widths`` "16,32,64", ``conv`` "grouped"); ``row_config`` reads
+them back with the family's ``HyperParam.parse``.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from typing import Any, Mapping
 
 import pandas as pd
 
+from archscope.families import DEFAULT_FAMILY, Family, HyperError, get_family
 from archscope.search.space import SearchSpace, SpaceError, space_from_dict
 
 RUN_FILES = ("config.toml", "trials.csv", "pareto.csv")
@@ -109,3 +115,43 @@ def _truth(value: Any) -> bool:
     if isinstance(value, str):
         return value.strip().lower() == "true"
     return bool(value) if pd.notna(value) else False
+
+
+#: hyper-parameters a row does not set when it is read to train: a run sets its classes,
+#: batch and crop itself, and a searched backbone is trained with its family's default head
+NOT_FROM_ROW = ("classes", "batch", "resolution", "head")
+
+
+def row_config(family: Family, row: Mapping[str, Any], *, where: str, skip: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The hyper-parameters named by the columns of ``row`` (others ignored; empty cells
+    and ``skip`` too); ``RunError`` names a cell that cannot be read."""
+    config = {}
+    for name, param in family.hyper.items():
+        cell = row.get(name)
+        if name in skip or cell is None or (isinstance(cell, float) and cell != cell) or not str(cell).strip():
+            continue
+        try:
+            config[name] = param.parse(str(cell).strip())
+        except HyperError as error:
+            raise RunError(f"{where} column {name}: {error}") from None
+    return config
+
+
+def read_row(folder: str | Path, index: int) -> tuple[str, dict[str, Any]]:
+    """(family, hyper-parameters to train) of row ``index`` (0 = first) of a run's
+    ``pareto.csv``. The family is the ``family`` column, else ``ndnet``."""
+    path = Path(folder) / "pareto.csv"
+    if not path.is_file():
+        raise RunError(f"{folder} has no pareto.csv (expected an archscope search run folder)")
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+        raise RunError(f"{path} is not a readable CSV: {str(error).splitlines()[0]}") from None
+    if not 0 <= index < len(frame):
+        raise RunError(f"{index} is not a row of {path} (it has rows 0..{len(frame) - 1})")
+    row = frame.iloc[index].to_dict()
+    try:
+        family = get_family((row.get("family") or DEFAULT_FAMILY).strip())
+    except KeyError as error:
+        raise RunError(f"{path.name} family: {error.args[0]}") from None
+    return family.name, row_config(family, row, where=f"{path.name} row {index}", skip=NOT_FROM_ROW)

@@ -6,11 +6,10 @@ import pytest
 import torch
 
 from archscope import api
-from archscope.costs import analyze
 from archscope.families.vnet import v_module
 from archscope.graph import GraphBuilder
-from archscope.memory import saved_activation_bytes
-from archscope.memory.couplings import (
+from archscope.autograd.saved import saved_activation_bytes
+from archscope.autograd.couplings import (
     Coupling,
     branch_nodes,
     check_coupling,
@@ -149,7 +148,7 @@ def test_saved_memory_is_flat_in_the_depth_of_a_stack():
             network = stack_network(depth, channels=16, size=16, reversible=reversible)
             torch.manual_seed(0)
             measured[reversible, depth] = forward_saved_bytes(to_torch(network), torch.randn(2, 3, 16, 16))
-            predicted[reversible, depth] = saved_activation_bytes(analyze(network))
+            predicted[reversible, depth] = saved_activation_bytes(network)
     assert len({measured[True, d] for d in (1, 2, 4, 8)}) == 1
     assert len({predicted[True, d] for d in (1, 2, 4, 8)}) == 1
     plain = [measured[False, d] for d in (1, 2, 4, 8)]

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from archscope.report.run import RUN_FILES, RunError, load_run
+from archscope.search.folder import RUN_FILES, RunError, load_run
 
 
 def copy(run, tmp_path, name="copy"):
@@ -17,7 +17,7 @@ def copy(run, tmp_path, name="copy"):
 
 def test_a_run_reads_back(tiny_run):
     run = load_run(tiny_run)
-    assert run.space.name == "tiny" and run.space.constraints.min_fps == 1800
+    assert run.space.name == "tiny" and run.space.constraints.limit("min_fps") == 1800
     assert len(run.trials) == 60 and run.trials["feasible"].dtype == bool
     assert 0 < len(run.feasible) < len(run.finished) == 60
     assert run.command.startswith("archscope search --space tiny.toml")

@@ -11,7 +11,7 @@ X on channels into halves X1, X2 and computes
 
 so back-propagation needs nothing from inside it. Consecutive couplings form a *stack*;
 trained reversibly, a stack keeps only its output for backward and recomputes every
-input on the way back (``archscope.memory.reversible`` is the torch side).
+input on the way back (``archscope.autograd.reversible`` is the torch side).
 
 The graph stays the one description: a family builds the coupling's ops as usual
 (slices, F1's and F2's ops, adds, a concat) and ``mark_reversible`` records which nodes
@@ -118,7 +118,7 @@ def check_coupling(network: Network, coupling: Coupling) -> None:
     _expect(isinstance(network.op(c.output), Concat) and network.sources(c.output) == [c.y1, c.y2],
             c, f"{c.output} is not the concatenation of {c.y1} and {c.y2}")
     f1 = branch_nodes(network, c.x2, c.f1_output)
-    f2 = branch_nodes(network, c.y1, c.f2_output)
+    branch_nodes(network, c.y1, c.f2_output)  # raises unless F2 is a branch from Y1
     _expect(bool(f1), c, "F1 has no ops")
     _expect(network.shape(c.f1_output) == network.shape(c.x1), c, "F1 changes the shape of X2")
     _expect(network.shape(f2_last) == network.shape(c.x2), c, "F2 changes the shape of Y1")

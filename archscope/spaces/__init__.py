@@ -1,0 +1,1 @@
+"""Search spaces archscope ships (TOML data files; ``archscope.search.space`` reads them)."""
