@@ -14,14 +14,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Sequence
 
-import sympy
-
 from archscope.costs import CostReport, analyze
 from archscope.families import get_family
 from archscope.graph import Network
-from archscope.symbolic import all_formulas
 
 if TYPE_CHECKING:
+    import sympy
     import torch
 
     from archscope.check import ToolCheck
@@ -57,8 +55,10 @@ def cost(family: str | Network, *, elem_bytes: int = 4, **hyper: Any) -> CostRep
     return analyze(network, elem_bytes=elem_bytes)
 
 
-def formulas(family: str, *, elem_bytes: int = 4, **hyper: Any) -> dict[str, sympy.Expr]:
+def formulas(family: str, *, elem_bytes: int = 4, **hyper: Any) -> dict[str, "sympy.Expr"]:
     """Closed forms of the family (its own, e.g. per block, and the whole network's)."""
+    from archscope.symbolic import all_formulas  # imports sympy
+
     return all_formulas(get_family(family), resolve_config(family, **hyper), elem_bytes=elem_bytes)
 
 
@@ -74,7 +74,7 @@ def from_module(module: "torch.nn.Module", input_shape: Sequence[int]) -> Networ
     """The network of any ``nn.Module`` on an input of ``input_shape`` (N, C, H, W),
     traced with torch.fx; ``cost(network)`` then gives its report, whose
     ``unknown_ops`` lists the calls archscope has no formula for."""
-    from archscope.fx_import import from_module as trace_module  # imports torch
+    from archscope.imports import from_module as trace_module  # imports torch
 
     return trace_module(module, input_shape)
 

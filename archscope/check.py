@@ -44,8 +44,8 @@ import torch
 
 from archscope.costs import CostReport
 from archscope.graph import Network
-from archscope.ops.tools import FVCORE, PTFLOPS_ATEN, PTFLOPS_PYTORCH
-from archscope.torch_module import example_inputs, to_torch
+from archscope.ops.tools import DROPS_DEAD, FVCORE, PTFLOPS_ATEN, PTFLOPS_PYTORCH
+from archscope.torch_module import CALLS, builder_call, example_inputs, to_torch
 
 
 @dataclass(frozen=True)
@@ -74,28 +74,36 @@ class ToolCheck:
 
 def ours(report: CostReport, tool: str) -> Counter:
     """What ``tool`` should report for ``report``'s network, by the tool's operator
-    names: each op's ``tool_counts`` rule (``archscope.ops.tools``) at every node."""
+    names: each op's rule (``archscope.ops.tools``) at every node, called as the module
+    the tool runs calls it, and skipping work whose result is unused for a tool whose
+    trace drops it."""
     network: Network = report.network
     total: Counter = Counter()
+    skipped = network.dead if tool in DROPS_DEAD else frozenset()
     for record in report.records:
         op = network.op(record.node)
-        counts = op.tool_count(tool, network.input_shapes(record.node), record.shape, network.call(record.node))
-        for name, count in counts.items():
+        if record.node in skipped or type(op) not in CALLS:  # no torch layer: an input or an unknown call
+            continue
+        call = network.call(record.node) or builder_call(op)
+        for name, count in op.tool_count(tool, network.input_shapes(record.node), record.shape, call).items():
             total[name] += count * int(record.multiplicity)
-    return total
+    return Counter({name: int(count) if float(count).is_integer() else count for name, count in total.items()})
 
 
 NOTES = {
     FVCORE: (
         "fvcore counts one multiply-add as one flop: conv and linear MACs (bias ignored), batch_norm "
         "2/element, upsample_bilinear2d 4/output element, adaptive_avg_pool2d 1/input element; "
-        "a layer called twice (shared weights) counts twice"
+        "a layer called twice (shared weights) counts twice; its trace drops work whose result is unused"
     ),
     PTFLOPS_PYTORCH: (
-        "ptflops pytorch backend: conv/linear MACs + bias adds, batch_norm 2/element, relu, prelu "
-        "and pooling counted twice (module hook + functional patch), upsample 1/output element by "
-        "F.interpolate plus 1/output element of the first image by its module hook; residual adds "
-        "written as '+', concat, sigmoid, max-unpool, dropout, slices and pads are not counted"
+        "ptflops pytorch backend: counts by how an op is called. Hooks on modules of exact torch.nn types "
+        "(conv/linear MACs + bias adds, batch_norm 2/element, ReLU, PReLU, ELU, LeakyReLU, ReLU6, GELU "
+        "1/output element, pooling 1/input element, nn.Upsample 1/output element of the first image) plus "
+        "patches of F.relu, F.prelu, F.elu, F.relu6, F.gelu, F.silu, F.softmax, the pooling functions (1/input "
+        "element), F.interpolate (1/output element) and torch.add/mul, Tensor.add/mul (1/result element): a "
+        "module calling a patched function counts twice; '+', '*', sigmoid, hardswish, concat, means, pads, "
+        "F.conv2d and subclasses of hooked types are not counted"
     ),
     PTFLOPS_ATEN: "ptflops aten backend: aten.convolution and aten.addmm only, as MACs plus bias adds",
 }
@@ -168,24 +176,34 @@ def _tool_check(report: CostReport, tool: str, model: torch.nn.Module, inputs: t
         theirs, by_theirs, extra = RUNNERS[tool](model, inputs)
     except Exception as error:  # the tool failing on a user's module is a finding, not a crash
         by_op = {k: {"ours": v} for k, v in sorted(counted.items())}
-        return ToolCheck(None, sum(counted.values()), NOTES[tool], by_operator=by_op, error=_first_line(error))
+        return ToolCheck(None, int(sum(counted.values())), NOTES[tool], by_operator=by_op, error=_first_line(error))
     names = sorted(set(counted) | set(by_theirs or {}))
     if by_theirs is None:
         by_op = {k: {"ours": counted[k]} for k in names}
     else:
         by_op = {k: {"theirs": by_theirs.get(k, 0), "ours": counted.get(k, 0)} for k in names}
     note = f"{NOTES[tool]}; {extra}" if extra else NOTES[tool]
-    return ToolCheck(theirs, sum(counted.values()), note, by_operator=by_op)
+    return ToolCheck(theirs, int(sum(counted.values())), note, by_operator=by_op)
 
 
 def _torch_params(report: CostReport, model: torch.nn.Module) -> ToolCheck:
     theirs = sum(p.numel() for p in model.parameters())
     cost = report.total.cost
+    ours = int(cost.params + cost.norm_params)
     note = (
         f"torch counts every parameter: params ({int(cost.params)}, conv/linear weights and biases, "
         f"the papers' convention) + norm_params ({int(cost.norm_params)}, BN gamma and beta)"
     )
-    return ToolCheck(theirs=theirs, ours=int(cost.params + cost.norm_params), note=note)
+    imported = report.network.imported
+    if imported is not None and imported.unused_parameters:
+        unused = sum(imported.unused_parameters.values())
+        ours += unused
+        note += f" + {unused} of modules never called ({', '.join(imported.unused_parameters)}), which torch lists"
+    if imported is not None and imported.unregistered_parameters:
+        ours -= imported.unregistered_parameters
+        note += (f" - {imported.unregistered_parameters} of called layers kept outside the module tree (a plain "
+                 "list), which torch does not list")
+    return ToolCheck(theirs=theirs, ours=ours, note=note)
 
 
 def cross_check(report: CostReport, *, model: torch.nn.Module | None = None) -> dict[str, ToolCheck]:

@@ -16,11 +16,12 @@ import dataclasses
 from collections import Counter
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Iterable
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, Iterable
 
 from archscope.dims import Dim, is_symbolic
+
+if TYPE_CHECKING:
+    import pandas as pd
 from archscope.graph import Network
 from archscope.autograd.saved import saved_activation_bytes
 from archscope.ops import COST_FIELDS, OpClass, OpCost, Shape, UnknownOp
@@ -82,6 +83,28 @@ def _sum(records: Iterable[OpRecord], name: str, shape: Shape | None = None) -> 
 
 
 @dataclass(frozen=True)
+class DeadOps:
+    """Ops computed but unused (their results reach no output)."""
+
+    nodes: tuple[str, ...]
+    macs: Dim
+    params: Dim
+    share_of_macs: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"count": len(self.nodes), "macs": self.macs, "params": self.params,
+                "share_of_macs": self.share_of_macs, "nodes": list(self.nodes)}
+
+    def line(self) -> str | None:
+        """``computed but unused: 1.27M MACs (60.0%) in 7 ops (aux.conv, ...)``, or ``None``."""
+        if not self.nodes:
+            return None
+        names = ", ".join(self.nodes[:4]) + (", ..." if len(self.nodes) > 4 else "")
+        return (f"computed but unused: {int(self.macs):,} MACs ({100 * self.share_of_macs:.1f}%) in "
+                f"{len(self.nodes)} ops ({names})")
+
+
+@dataclass(frozen=True)
 class CostReport:
     """Costs of every op of a network, with per-block, per-class and total roll-ups."""
 
@@ -131,20 +154,39 @@ class CostReport:
         stacks keep only their output: see ``archscope.autograd.saved``)."""
         return saved_activation_bytes(self.network, elem_bytes=self.elem_bytes)
 
+    @cached_property
+    def dead_ops(self) -> DeadOps:
+        """The ops whose result reaches no output: computed (they run, and take time),
+        then dropped. They are in every total."""
+        dead = [r for r in self.records if r.node in self.network.dead and r.op_class is not OpClass.INPUT]
+        cost = sum((r.total for r in dead), OpCost())
+        return DeadOps(nodes=tuple(r.node for r in dead), macs=cost.macs, params=cost.params + cost.norm_params,
+                       share_of_macs=float(cost.macs / self.total.cost.macs) if self.total.cost.macs else 0.0)
+
     def summary(self) -> dict[str, Any]:
-        """Totals, blocks and op classes as plain data (ints for a concrete network)."""
+        """Totals, blocks and op classes as plain data (ints for a concrete network); for
+        an imported module also how it was read, its unused parameters and dead ops."""
         total = self.total.as_dict()
         del total["name"]
-        return {
+        summary = {
             **total,
             "train_activation_bytes": self.train_activation_bytes,
             "unknown_ops": self.unknown_ops,
             "blocks": [t.as_dict() for t in self.blocks],
             "op_classes": [t.as_dict() for t in self.op_classes],
         }
+        imported = self.network.imported
+        if imported is not None:
+            summary["import"] = {"path": imported.path, "engine": imported.engine}
+            summary["dead_ops"] = self.dead_ops.as_dict()
+            summary["unused_parameters"] = dict(imported.unused_parameters)
+            summary["unregistered_parameters"] = imported.unregistered_parameters
+        return summary
 
     def ops_table(self) -> pd.DataFrame:
         """One row per op node (concrete networks)."""
+        import pandas as pd
+
         rows = [
             {
                 "node": r.node,
@@ -163,6 +205,8 @@ class CostReport:
 
     def blocks_table(self) -> pd.DataFrame:
         """One row per block plus a ``total`` row."""
+        import pandas as pd
+
         rows = [t.as_dict() for t in [*self.blocks, self.total]]
         frame = pd.DataFrame(rows)
         frame["output_shape"] = ["x".join(map(str, s)) for s in frame["output_shape"]]
@@ -194,4 +238,4 @@ def analyze(network: Network, *, elem_bytes: int = 4) -> CostReport:
     return CostReport(network=network, records=tuple(records), elem_bytes=elem_bytes)
 
 
-__all__ = ["COST_FIELDS", "CostReport", "OpRecord", "Totals", "analyze"]
+__all__ = ["COST_FIELDS", "CostReport", "DeadOps", "OpRecord", "Totals", "analyze"]

@@ -7,11 +7,17 @@ operations that need care (exact division, products) live here.
 
 from __future__ import annotations
 
-from typing import Iterable, TypeAlias, Union
+from typing import TYPE_CHECKING, Iterable, TypeAlias, Union
 
-import sympy
+if TYPE_CHECKING:
+    import sympy
 
-Dim: TypeAlias = Union[int, sympy.Expr]
+#: sympy is imported only by what builds symbols (closed forms): concrete costs need none
+Dim: TypeAlias = Union[int, "sympy.Expr"]
+
+
+def _is_sympy(value: object) -> bool:
+    return type(value).__module__.startswith("sympy")
 
 
 class ShapeError(ValueError):
@@ -20,7 +26,7 @@ class ShapeError(ValueError):
 
 def is_symbolic(*values: object) -> bool:
     """True if any value is a sympy expression that is not a plain number."""
-    return any(isinstance(v, sympy.Basic) and not v.is_number for v in values)
+    return any(_is_sympy(v) and not v.is_number for v in values)  # type: ignore[attr-defined]
 
 
 def prod(values: Iterable[Dim]) -> Dim:
@@ -38,6 +44,8 @@ def exact_div(numerator: Dim, denominator: Dim, *, what: str = "value") -> Dim:
     be divisible by group counts, the condition torch itself imposes on concrete models.
     """
     if is_symbolic(numerator, denominator):
+        import sympy
+
         return sympy.simplify(numerator / denominator)
     numerator, denominator = int(numerator), int(denominator)
     if denominator <= 0 or numerator % denominator:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Callable, Iterator, Mapping, NamedTuple, Sequence
 
 import networkx as nx
@@ -40,6 +41,24 @@ class Port(NamedTuple):
 
 
 @dataclass(frozen=True)
+class Imported:
+    """How a network was read from a user's ``nn.Module`` (``archscope.imports``).
+
+    path:          ``fx`` (torch.fx's symbolic trace) or ``eager`` (the calls recorded
+                   while the module ran), and how shapes were found: ``meta`` tensors,
+                   ``fake`` tensors or ``real`` ones (data-dependent control flow)
+    unused_parameters:      module name -> parameters of modules never called
+    unregistered_parameters: parameters of called layers torch does not list in the
+                   module's ``parameters()`` (layers kept in a plain list)
+    """
+
+    path: str
+    engine: str
+    unused_parameters: Mapping[str, int] = field(default_factory=dict)
+    unregistered_parameters: int = 0
+
+
+@dataclass(frozen=True)
 class Network:
     """A built network: the graph plus its inputs, outputs and the configuration it came from."""
 
@@ -48,6 +67,7 @@ class Network:
     inputs: tuple[str, ...]
     outputs: tuple[str, ...]
     config: Mapping[str, Any] = field(default_factory=dict)
+    imported: Imported | None = None
 
     def op(self, node: str) -> Op:
         return self.graph.nodes[node]["op"]
@@ -64,10 +84,10 @@ class Network:
     def layers(self, node: str) -> int:
         return self.graph.nodes[node]["layers"]
 
-    def call(self, node: str) -> Invocation:
-        """How the node's op is invoked in the torch module (imported modules record
-        functional calls; archscope's own modules call every op as a module)."""
-        return self.graph.nodes[node].get("call", Invocation.MODULE)
+    def call(self, node: str) -> Invocation | None:
+        """How an imported module invoked the node's op (``None``: as archscope's own
+        torch module calls it, ``archscope.torch_module.builder_call``)."""
+        return self.graph.nodes[node].get("call")
 
     def sources(self, node: str) -> list[str]:
         """The node's input nodes, in argument order (a node may appear twice: x + x)."""
@@ -101,6 +121,15 @@ class Network:
     @property
     def output_shape(self) -> Shape:
         return self.shape(self.outputs[0])
+
+    @cached_property
+    def dead(self) -> frozenset[str]:
+        """Nodes whose result reaches no output: computed, then dropped (a branch a
+        published module computes and never uses)."""
+        live = set(self.outputs) | set(self.inputs)
+        for output in self.outputs:
+            live |= nx.ancestors(self.graph, output)
+        return frozenset(n for n in self.graph.nodes if n not in live)
 
 
 class GraphBuilder:
@@ -158,7 +187,7 @@ class GraphBuilder:
 
     def add(
         self, op: Op, *sources: str | Port, name: str, layers: int = 0, shares: str | None = None,
-        call: Invocation = Invocation.MODULE,
+        call: Invocation | None = None,
     ) -> str:
         """Apply ``op`` to the outputs of ``sources``; returns the new node's id.
 
@@ -181,7 +210,7 @@ class GraphBuilder:
         )
         if shares is not None:
             attributes["shares"] = self._owner(shares, op, shapes)
-        if call is not Invocation.MODULE:
+        if call is not None:
             attributes["call"] = call
         self._graph.add_node(node, **attributes)
         for index, (src, port) in enumerate(ports):
@@ -234,7 +263,7 @@ class GraphBuilder:
             raise ShapeError(f"a folded repeat must keep its shape: {self.shape(x)} -> {self.shape(y)}")
         return y
 
-    def build(self, outputs: Sequence[str] | None = None) -> Network:
+    def build(self, outputs: Sequence[str] | None = None, *, imported: Imported | None = None) -> Network:
         """The finished network; outputs default to the nodes nothing consumes."""
         if outputs is None:
             outputs = [n for n in self._graph.nodes if self._graph.out_degree(n) == 0]
@@ -244,4 +273,5 @@ class GraphBuilder:
             inputs=tuple(self._inputs),
             outputs=tuple(outputs),
             config=self._config,
+            imported=imported,
         )

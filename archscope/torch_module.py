@@ -20,6 +20,7 @@ state dict are those of the plain module, only the memory kept for backward diff
 from __future__ import annotations
 
 import functools
+import math
 import operator
 from typing import Callable, Sequence, TypeVar
 
@@ -37,37 +38,53 @@ from archscope.ops import (
     Add,
     AvgPool2d,
     BatchNorm2d,
+    Binary,
     ChannelPad,
     ChannelShuffle,
     Concat,
     Conv2d,
     ConvTranspose2d,
+    Copy,
     Dropout,
+    Fill,
     Input,
     Linear,
     MaxPool2d,
     MaxUnpool2d,
     Op,
+    Pad,
+    Reduce,
+    Scalar,
     Shape,
     Slice,
     Upsample,
+    View,
 )
+from archscope.ops.tools import Invocation
 
 Builder = Callable[[Op, Sequence[Shape]], nn.Module]
 BUILDERS: dict[type[Op], Builder] = {}
+#: how the built layer calls each op (the cross-check tools count some ops by that)
+CALLS: dict[type[Op], Callable[[Op], Invocation]] = {}
 _B = TypeVar("_B", bound=Builder)
 
 
-def builder(op_type: type[Op]) -> Callable[[_B], _B]:
-    """Register the torch builder of an op type (once)."""
+def builder(op_type: type[Op], call: Invocation | Callable[[Op], Invocation]) -> Callable[[_B], _B]:
+    """Register the torch builder of an op type (once) and how its layer calls the op."""
 
     def register(fn: _B) -> _B:
         if op_type in BUILDERS:
             raise ValueError(f"a torch builder for {op_type.__name__} is already registered")
         BUILDERS[op_type] = fn
+        CALLS[op_type] = call if callable(call) else (lambda op: call)
         return fn
 
     return register
+
+
+def builder_call(op: Op) -> Invocation:
+    """How archscope's own torch module calls ``op``."""
+    return CALLS[type(op)](op)
 
 
 class AddN(nn.Module):
@@ -142,78 +159,90 @@ def _conv_args(op: Conv2d | ConvTranspose2d, x: Shape) -> dict:
     )
 
 
-@builder(Conv2d)
+@builder(Conv2d, Invocation.module("Conv2d"))
 def _conv(op: Conv2d, shapes: Sequence[Shape]) -> nn.Module:
     return nn.Conv2d(**_conv_args(op, shapes[0]))
 
 
-@builder(ConvTranspose2d)
+@builder(ConvTranspose2d, Invocation.module("ConvTranspose2d"))
 def _deconv(op: ConvTranspose2d, shapes: Sequence[Shape]) -> nn.Module:
     return nn.ConvTranspose2d(**_conv_args(op, shapes[0]), output_padding=op.output_padding)
 
 
-@builder(Linear)
+@builder(Linear, Invocation.module("Linear"))
 def _linear(op: Linear, shapes: Sequence[Shape]) -> nn.Module:
     x = shapes[0]
+    if op.last_dim:
+        return nn.Linear(as_int(x.w), as_int(op.out_features), bias=op.bias)
     return FlattenLinear(as_int(x.c * x.h * x.w), as_int(op.out_features), op.bias)
 
 
-@builder(BatchNorm2d)
+@builder(BatchNorm2d, Invocation.module("BatchNorm2d"))
 def _bn(op: BatchNorm2d, shapes: Sequence[Shape]) -> nn.Module:
-    return nn.BatchNorm2d(as_int(shapes[0].c), eps=op.eps, momentum=op.momentum)
+    return nn.BatchNorm2d(as_int(shapes[0].c), eps=op.eps, momentum=op.momentum, affine=op.affine)
 
 
 _ACTIVATIONS: dict[str, Callable[[int], nn.Module]] = {
     "relu": lambda c: nn.ReLU(),
     "relu6": lambda c: nn.ReLU6(),
+    "hardtanh": lambda c: nn.Hardtanh(),
     "prelu": lambda c: nn.PReLU(c),
+    "leaky_relu": lambda c: nn.LeakyReLU(),
+    "elu": lambda c: nn.ELU(),
     "sigmoid": lambda c: nn.Sigmoid(),
+    "tanh": lambda c: nn.Tanh(),
     "silu": lambda c: nn.SiLU(),
+    "gelu": lambda c: nn.GELU(),
+    "hardswish": lambda c: nn.Hardswish(),
+    "hardsigmoid": lambda c: nn.Hardsigmoid(),
+    "softmax": lambda c: nn.Softmax(dim=1),
+    "log_softmax": lambda c: nn.LogSoftmax(dim=1),
 }
 
 
-@builder(Activation)
+@builder(Activation, lambda op: Invocation.module(type(_ACTIVATIONS[op.function](1)).__name__))
 def _activation(op: Activation, shapes: Sequence[Shape]) -> nn.Module:
-    return _ACTIVATIONS[op.function](as_int(shapes[0].c))
+    slopes = as_int(op.slopes) if op.slopes is not None else as_int(shapes[0].c)
+    return _ACTIVATIONS[op.function](slopes)
 
 
-@builder(MaxPool2d)
+@builder(MaxPool2d, Invocation.module("MaxPool2d"))
 def _maxpool(op: MaxPool2d, shapes: Sequence[Shape]) -> nn.Module:
     return nn.MaxPool2d(op.kernel_size, op.stride, op.padding, ceil_mode=op.ceil_mode, return_indices=op.return_indices)
 
 
-@builder(MaxUnpool2d)
+@builder(MaxUnpool2d, Invocation("function", "max_unpool2d"))
 def _unpool(op: MaxUnpool2d, shapes: Sequence[Shape]) -> nn.Module:
     out = op.output_shape(shapes)
     return Unpool(op, (as_int(out.h), as_int(out.w)))
 
 
-@builder(Slice)
+@builder(Slice, Invocation("operator", "getitem"))
 def _slice(op: Slice, shapes: Sequence[Shape]) -> nn.Module:
     return ChannelSlice(as_int(op.start), as_int(op.stop))
 
 
-@builder(ChannelPad)
+@builder(ChannelPad, Invocation("function", "pad"))
 def _channel_pad(op: ChannelPad, shapes: Sequence[Shape]) -> nn.Module:
     return PadChannels(as_int(op.channels - shapes[0].c))
 
 
-@builder(Dropout)
+@builder(Dropout, lambda op: Invocation.module("Dropout2d" if op.channelwise else "Dropout"))
 def _dropout(op: Dropout, shapes: Sequence[Shape]) -> nn.Module:
     return nn.Dropout2d(op.p) if op.channelwise else nn.Dropout(op.p)
 
 
-@builder(AvgPool2d)
+@builder(AvgPool2d, Invocation.module("AvgPool2d"))
 def _avgpool(op: AvgPool2d, shapes: Sequence[Shape]) -> nn.Module:
     return nn.AvgPool2d(op.kernel_size, op.stride, op.padding, ceil_mode=op.ceil_mode)
 
 
-@builder(AdaptiveAvgPool2d)
+@builder(AdaptiveAvgPool2d, Invocation.module("AdaptiveAvgPool2d"))
 def _adaptive_avgpool(op: AdaptiveAvgPool2d, shapes: Sequence[Shape]) -> nn.Module:
     return nn.AdaptiveAvgPool2d(op.output_size)
 
 
-@builder(Upsample)
+@builder(Upsample, Invocation.module("Upsample"))
 def _upsample(op: Upsample, shapes: Sequence[Shape]) -> nn.Module:
     align = op.align_corners if op.mode == "bilinear" else None
     if op.size is not None:
@@ -221,26 +250,32 @@ def _upsample(op: Upsample, shapes: Sequence[Shape]) -> nn.Module:
     return nn.Upsample(scale_factor=op.scale_factor, mode=op.mode, align_corners=align)
 
 
-@builder(Add)
+@builder(Add, Invocation("operator", "add"))
 def _add(op: Add, shapes: Sequence[Shape]) -> nn.Module:
     return AddN()
 
 
-@builder(Concat)
+@builder(Concat, Invocation("torch", "cat"))
 def _concat(op: Concat, shapes: Sequence[Shape]) -> nn.Module:
     return Cat()
 
 
-@builder(ChannelShuffle)
+@builder(ChannelShuffle, Invocation.module("ChannelShuffle"))
 def _shuffle(op: ChannelShuffle, shapes: Sequence[Shape]) -> nn.Module:
     return nn.ChannelShuffle(as_int(op.groups))
 
 
 def module_key(network: Network, node: str) -> tuple[str, str]:
-    """(block, key) under which a node's layer lives: ``blocks[block][key]``."""
+    """(block, key) under which a node's layer lives: ``blocks[block][key]``; a name that
+    is an attribute of ``nn.Module`` (a node called ``half`` or ``train``) gets an ``op_``
+    prefix."""
     block = network.block(node)
     local = node[len(block) + 1 :] if node.startswith(block + ".") else node
-    return block, local.replace(".", "__")
+    return _free(block), _free(local.replace(".", "__"))
+
+
+def _free(name: str) -> str:
+    return f"op_{name}" if hasattr(nn.ModuleDict, name) else name
 
 
 #: one step of a GraphModule: node, its layer's (block, key), its inputs as (node, output
@@ -347,3 +382,117 @@ def example_inputs(network: Network, *, device: str | torch.device = "cpu") -> t
     return tuple(
         torch.randn(tuple(as_int(d) for d in network.shape(name)), device=device) for name in network.inputs
     )
+
+
+class BinaryOp(nn.Module):
+    """``a <operation> b`` with broadcasting (written as an operator, as in user code)."""
+
+    _FUNCTIONS = {"add": operator.add, "sub": operator.sub, "mul": operator.mul, "div": operator.truediv,
+                  "maximum": torch.maximum, "minimum": torch.minimum}
+
+    def __init__(self, operation: str) -> None:
+        super().__init__()
+        self.operation = operation
+
+    def forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        return self._FUNCTIONS[self.operation](a, b)
+
+
+class ScalarOp(nn.Module):
+    """``x <operation> value`` with a constant."""
+
+    def __init__(self, operation: str, value: float) -> None:
+        super().__init__()
+        self.operation, self.value = operation, value
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        v = self.value
+        return {"add": lambda: x + v, "sub": lambda: x - v, "rsub": lambda: v - x, "mul": lambda: x * v,
+                "div": lambda: x / v, "rdiv": lambda: v / x, "pow": lambda: x ** v}[self.operation]()
+
+
+class CopyOp(nn.Module):
+    """A copy of the input (one kernel that reads and writes every element)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.clone(memory_format=torch.contiguous_format)
+
+
+class ViewOp(nn.Module):
+    """The input's first elements seen with another shape (no copy)."""
+
+    def __init__(self, shape: tuple[int, ...]) -> None:
+        super().__init__()
+        self.shape = shape
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.reshape(-1)[: math.prod(self.shape)].view(self.shape)
+
+
+class PadOp(nn.Module):
+    """Constant padding of width, height and channels."""
+
+    def __init__(self, pads: tuple[int, ...], value: float) -> None:
+        super().__init__()
+        self.pads, self.value = pads, value
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.pad(x, self.pads, value=self.value)
+
+
+class FillOp(nn.Module):
+    """A tensor of a fixed shape, created in forward."""
+
+    def __init__(self, shape: tuple[int, ...], value: float) -> None:
+        super().__init__()
+        self.shape, self.value = shape, value
+
+    def forward(self) -> torch.Tensor:
+        return torch.full(self.shape, self.value)
+
+
+@builder(Binary, lambda op: Invocation("operator", op.operation))
+def _binary(op: Binary, shapes: Sequence[Shape]) -> nn.Module:
+    return BinaryOp(op.operation)
+
+
+@builder(Scalar, lambda op: Invocation("operator", op.operation))
+def _scalar(op: Scalar, shapes: Sequence[Shape]) -> nn.Module:
+    return ScalarOp(op.operation, op.value)
+
+
+@builder(Copy, Invocation("method", "clone"))
+def _copy(op: Copy, shapes: Sequence[Shape]) -> nn.Module:
+    return CopyOp()
+
+
+@builder(View, Invocation("method", "view"))
+def _view(op: View, shapes: Sequence[Shape]) -> nn.Module:
+    return ViewOp(tuple(as_int(d) for d in op.shape))
+
+
+@builder(Pad, Invocation("function", "pad"))
+def _pad(op: Pad, shapes: Sequence[Shape]) -> nn.Module:
+    return PadOp(op.pads, op.value)
+
+
+class ReduceOp(nn.Module):
+    """A sum, mean, max or min over the dimensions the output shape makes 1."""
+
+    def __init__(self, operation: str, shape: tuple[int, ...]) -> None:
+        super().__init__()
+        self.operation, self.shape = operation, shape
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        dims = [i for i, (a, b) in enumerate(zip(x.shape, self.shape)) if b == 1 and a != 1]
+        return getattr(torch, self.operation)(x, dim=dims, keepdim=True).reshape(self.shape)
+
+
+@builder(Reduce, lambda op: Invocation("torch", op.operation))
+def _reduce(op: Reduce, shapes: Sequence[Shape]) -> nn.Module:
+    return ReduceOp(op.operation, tuple(as_int(d) for d in op.shape))
+
+
+@builder(Fill, Invocation("torch", "full"))
+def _fill(op: Fill, shapes: Sequence[Shape]) -> nn.Module:
+    return FillOp(tuple(as_int(d) for d in op.shape), op.value)

@@ -24,7 +24,9 @@ from archscope.ops import (
     Shape,
     Slice,
     Upsample,
+    View,
 )
+from archscope.ops import Binary, Copy, Fill, Pad, Reduce, Scalar
 from archscope.torch_module import BUILDERS, example_inputs, to_torch
 from archscope.ops import OPS
 
@@ -55,9 +57,23 @@ def every_op_network():
         x = b.add(ConvTranspose2d(out_channels=8, kernel_size=2, stride=2), x, name="deconv")
         x = b.add(Upsample(scale_factor=2, mode="nearest"), x, name="up")
         x = b.add(Activation(function="relu6"), x, name="relu6")
+    with b.block("c"):  # the ops imported modules use: h-swish, squeeze-excitation, padding, copies
+        e = b.add(Scalar(operation="add", value=3.0), x, name="plus3")
+        e = b.add(Activation(function="hardswish"), e, name="hswish")
+        gate = b.add(AdaptiveAvgPool2d(output_size=1), e, name="se_pool")
+        gate = b.add(Activation(function="hardsigmoid"), gate, name="se_gate")
+        x = b.add(Binary(operation="mul"), e, gate, name="se_mul")
+        x = b.add(Pad(pads=(1, 1, 0, 0, 0, 0)), x, name="pad_w")
+        x = b.add(Copy(), x, name="copy")
+        x = b.add(View(shape=Shape(2, 8, 32, 17)), x, name="half")
+        zeros = b.add(Fill(shape=Shape(2, 8, 32, 17)), name="zeros")
+        x = b.add(Binary(operation="add"), x, zeros, name="plus_zeros")
+        x = b.add(BatchNorm2d(affine=False), x, name="bn_plain")
+        x = b.add(Activation(function="prelu", slopes=1), x, name="prelu1")
         g = b.add(AdaptiveAvgPool2d(output_size=2), x, name="pool")
         x = b.add(Linear(out_features=5), g, name="fc")
         x = b.add(Activation(function="sigmoid"), x, name="sigmoid")
+        x = b.add(Reduce(operation="amax", shape=Shape(2, 1, 1, 1)), x, name="most")
     return b.build()
 
 

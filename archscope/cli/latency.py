@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import sys
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.progress import Progress
@@ -15,6 +15,7 @@ from rich.table import Table
 
 from archscope.cli import state
 from archscope.cli.errors import domain_errors
+from archscope.cli.module_cost import InputOption, ModuleOption
 from archscope.cli.options import common_option, family_command, parse_resolution, parsed
 from archscope.cli.report import REPORT_HELP, OpenOption, PlotlyJsOption, check_target, publish
 from archscope.cli.render import OutputFormat, to_json
@@ -78,21 +79,49 @@ def run_bench(
     no_malloc_tuning: bool,
     output_format: OutputFormat,
 ) -> None:
-    from archscope.latency.measure import measure
-    from archscope.latency.model import predict
-
     profile = _profile(device)
     with domain_errors():
         config = family.resolve(**hyper)
         report = _report(family.name, config)
+    _bench(report, report.network, family.describe(config), {"family": family.name, "config": config}, profile,
+           rounds=rounds, warmup=warmup, threads=threads, no_malloc_tuning=no_malloc_tuning, output_format=output_format)
+
+
+def run_bench_module(
+    spec: str, input_shape: str | None, *, device: str, rounds: int, warmup: int, threads: int | None,
+    no_malloc_tuning: bool, output_format: OutputFormat,
+) -> None:
+    """``archscope bench --module pkg.mod:factory --input NxCxHxW``: the user's module
+    itself timed here, next to the prediction of its imported network."""
+    from archscope.costs import analyze
+    from archscope.imports import from_module, load_factory, parse_input_shape
+    from archscope.latency.measure import UserModule
+
+    if input_shape is None:
+        raise typer.BadParameter("--module needs --input NxCxHxW", param_hint="'--input'")
+    profile = _profile(device)
+    with domain_errors("'--input'"):
+        shape = parse_input_shape(input_shape)
+    with domain_errors("'--module'"):
+        module = load_factory(spec)
+        report = analyze(from_module(module, shape))
+    keys = {"family": None, "config": {"module": spec, "input": "x".join(map(str, shape))}, "module": spec}
+    _bench(report, UserModule(module, shape), f"{spec}  input={input_shape}", keys, profile, rounds=rounds,
+           warmup=warmup, threads=threads, no_malloc_tuning=no_malloc_tuning, output_format=output_format)
+
+
+def _bench(report: Any, subject: Any, title: str, keys: dict[str, Any], profile: Any, *, rounds: int, warmup: int,
+           threads: int | None, no_malloc_tuning: bool, output_format: OutputFormat) -> None:
+    from archscope.latency.measure import measure
+    from archscope.latency.model import predict
+
     _malloc(no_malloc_tuning)
     _warn_if_busy()
     with _err.status(f"measuring {rounds} runs after {warmup} warm-up runs..."):
-        measured = measure(report.network, rounds=rounds, warmup=warmup, threads=threads, memory_format=profile.memory_format)
+        measured = measure(subject, rounds=rounds, warmup=warmup, threads=threads, memory_format=profile.memory_format)
     predicted = predict(report, profile)
     result = {
-        "family": family.name,
-        "config": config,
+        **keys,
         "device": profile.name,
         "predicted_ms": predicted.latency_ms,
         "measured_ms": measured.median_ms,
@@ -102,7 +131,7 @@ def run_bench(
     if output_format is OutputFormat.JSON:
         sys.stdout.write(to_json(result) + "\n")
         return
-    table = Table(title=family.describe(config), title_justify="left")
+    table = Table(title=title, title_justify="left")
     for column in ("", "ms", "fps"):
         table.add_column(column, justify="left" if not column else "right")
     table.add_row(f"predicted ({profile.name})", f"{predicted.latency_ms:.2f}", f"{predicted.fps:.2f}")
@@ -121,6 +150,26 @@ bench_app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode=None,
 )
+
+
+def _bench_module_group(ctx: typer.Context, module: str | None, input_shape: str | None, **values: Any) -> None:
+    """``archscope bench FAMILY ...`` or ``archscope bench --module pkg.mod:factory --input NxCxHxW``."""
+    if ctx.invoked_subcommand is not None:
+        if module is not None or input_shape is not None:
+            raise typer.BadParameter(f"--module/--input time a module, not the family {ctx.invoked_subcommand}")
+        return
+    if module is None:
+        raise typer.BadParameter("give a family (archscope bench --help lists them) or --module", param_hint="'--module'")
+    run_bench_module(module, input_shape, **values)
+
+
+_bench_module_group.__signature__ = inspect.Signature([  # type: ignore[attr-defined]
+    inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=typer.Context),
+    common_option("module", ModuleOption, None),
+    common_option("input_shape", InputOption, None),
+    *BENCH_OPTIONS,
+])
+bench_app.callback(invoke_without_command=True)(_bench_module_group)
 for _family in FAMILIES.values():
     bench_app.command(name=_family.name, help=_family.summary)(family_command(_family, run_bench, BENCH_OPTIONS))
 
@@ -291,6 +340,8 @@ def validate_latency(
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(summary, indent=2) + "\n")
         rows = [{"set": "calibration", **r} for r in result.calibration] + [{"set": "validation", **r} for r in result.candidates]
+        import pandas as pd
+
         pd.DataFrame(rows).to_csv(out.with_suffix(".csv"), index=False, float_format="%.4g")
     if report is not None:
         from archscope.report.validation_page import validation_page

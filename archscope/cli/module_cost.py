@@ -1,5 +1,5 @@
 """``archscope cost --module package.module:factory --input NxCxHxW``: the cost table
-and cross-checks of any ``nn.Module``, traced with torch.fx (see ``archscope.fx_import``)."""
+and cross-checks of any ``nn.Module``, traced with torch.fx (see ``archscope.imports``)."""
 
 from __future__ import annotations
 
@@ -46,6 +46,25 @@ def unknown_line(report: CostReport) -> str | None:
     return f"not counted (archscope has no formula for them): {listed}"
 
 
+def import_lines(report: CostReport) -> list[str]:
+    """How the module was read, the work it drops and the parameters it never reads."""
+    imported = report.network.imported
+    if imported is None:
+        return []
+    how = {"fx": "torch.fx symbolic trace", "eager": "the calls recorded as it ran (torch.fx cannot trace it)"}
+    lines = [f"read with {how[imported.path]}, shapes from {imported.engine} tensors"]
+    dead = report.dead_ops.line()
+    if dead:
+        lines.append(f"{dead}: in the totals and the latency (they run); fvcore's trace drops them")
+    if imported.unused_parameters:
+        listed = ", ".join(f"{name} {count:,}" for name, count in imported.unused_parameters.items())
+        lines.append(f"parameters of modules never called (not in params; torch counts them): {listed}")
+    if imported.unregistered_parameters:
+        lines.append(f"{imported.unregistered_parameters:,} parameters of layers outside the module tree (in params; "
+                     "torch does not list them)")
+    return lines
+
+
 def run_module_cost(
     spec: str,
     input_shape: str | None,
@@ -56,9 +75,8 @@ def run_module_cost(
     device: str | None = None,
 ) -> None:
     """Import ``spec``'s module, cost it on ``input_shape`` and print like a family."""
-    from archscope.check import cross_check
     from archscope.costs import analyze
-    from archscope.fx_import import from_module, load_factory, parse_input_shape  # imports torch
+    from archscope.imports import from_module, load_factory, parse_input_shape  # imports torch
     from archscope.latency.model import predict
     from archscope.latency.profile import load_profile
 
@@ -73,14 +91,11 @@ def run_module_cost(
     with domain_errors("'--device'"):
         prediction = predict(report, load_profile(device)) if device else None
     checks = None
-    if check:
+    if check:  # a tool failing on the module is its row's error, not the command's
+        from archscope.check import cross_check  # imports fvcore and ptflops
+
         with Console(stderr=True).status("cross-checking with fvcore, ptflops and torch..."):
-            try:
-                checks = cross_check(report, model=module)
-            except Exception as error:  # a tool failing on the user's module
-                first = (str(error).strip().splitlines() or [""])[0]
-                raise typer.BadParameter(f"a cross-check tool cannot run {spec}: {type(error).__name__}: {first}",
-                                         param_hint="'--check'") from None
+            checks = cross_check(report, model=module)
     if output_format is OutputFormat.JSON:
         payload: dict[str, Any] = {"module": spec, "input": list(shape), **report.summary()}
         if prediction is not None:
@@ -92,14 +107,16 @@ def run_module_cost(
     line = unknown_line(report)
     if output_format is OutputFormat.CSV:
         sys.stdout.write(blocks_csv(report))
-        if line:
-            print(f"archscope: {line}", file=sys.stderr)
+        for text in [*import_lines(report), *([line] if line else [])]:
+            print(f"archscope: {text}", file=sys.stderr)
         return
     console = Console()
     console.print(blocks_table(report, f"{spec}  input={input_shape}"))
     console.print(op_class_table(report))
     if prediction is not None:
         print_latency(console, prediction)
+    for text in import_lines(report):
+        console.print(text, highlight=False)
     if line:
         console.print(f"[yellow]{line}[/]", highlight=False)
     if checks is not None:

@@ -7,12 +7,11 @@ import json
 from enum import Enum, StrEnum
 from typing import TYPE_CHECKING, Any, Mapping
 
-import pandas as pd
-import sympy
 from rich.console import Console
 from rich.table import Table
 
 from archscope.costs import CostReport
+from archscope.dims import is_symbolic
 from archscope.families.base import Resolution
 
 if TYPE_CHECKING:
@@ -36,7 +35,7 @@ def jsonable(value: Any) -> Any:
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [jsonable(v) for v in value]
-    if isinstance(value, sympy.Basic):
+    if type(value).__module__.startswith("sympy"):  # (sympy is imported only when formulas are asked for)
         return int(value) if value.is_Integer else str(value)
     return value
 
@@ -50,7 +49,7 @@ _PREFIXES = ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "K"))
 
 def human(value: Any, unit: str = "") -> str:
     """``3797483520`` -> ``3.8G`` (three significant digits); symbolic values as they are."""
-    if isinstance(value, sympy.Basic) and not value.is_number:
+    if is_symbolic(value):
         return str(value)
     number = float(value)
     for scale, prefix in _PREFIXES:
@@ -132,14 +131,21 @@ def print_checks(console: Console, checks: Mapping[str, "ToolCheck"]) -> None:
     for column in ("tool", "theirs", "ours", "diff"):
         table.add_column(column, justify="left" if column == "tool" else "right")
     for name, check in checks.items():
+        if check.theirs is None:
+            table.add_row(name, "[red]failed[/]", f"{check.ours:,}", "-")
+            continue
         style = "green" if check.diff == 0 else "yellow"
         table.add_row(name, f"{check.theirs:,}", f"{check.ours:,}", f"[{style}]{check.diff:,}[/]")
     console.print(table)
     for name, check in checks.items():
+        if check.error is not None:
+            console.print(f"  [bold]{name}[/] [red]failed on this module[/]: {check.error}", highlight=False)
         console.print(f"  [bold]{name}[/]: {check.note}", highlight=False)
 
 
-def print_formulas(console: Console, formulas: Mapping[str, sympy.Expr]) -> None:
+def print_formulas(console: Console, formulas: Mapping[str, Any]) -> None:
+    import sympy
+
     console.print("[bold]closed forms[/] (H×W: input size, or the block's map for block_*)")
     for name, formula in formulas.items():
         console.print(f"  {name} = {sympy.factor_terms(formula)}", soft_wrap=True)
@@ -147,6 +153,6 @@ def print_formulas(console: Console, formulas: Mapping[str, sympy.Expr]) -> None
 
 def blocks_csv(report: CostReport) -> str:
     buffer = io.StringIO()
-    frame: pd.DataFrame = report.blocks_table()
+    frame = report.blocks_table()
     frame.to_csv(buffer, index=False)
     return buffer.getvalue()

@@ -7,14 +7,17 @@ from __future__ import annotations
 import shlex
 import webbrowser
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.console import Console
 
 from archscope.cli import state
 from archscope.cli.options import common_option
-from archscope.report.page import Page, PlotlyJs, write_page
+from archscope.report.plotly_js import PlotlyJs
+
+if TYPE_CHECKING:
+    from archscope.report.page import Page
 
 _err = Console(stderr=True)
 
@@ -47,10 +50,12 @@ def check_target(path: Path, option: str) -> None:
         raise typer.BadParameter(f"{str(path)!r} is not an .html file name", param_hint=f"'{option}'")
 
 
-def publish(page: Page, path: Path, *, plotly_js: PlotlyJs, open_browser: bool, option: str) -> Path:
+def publish(page: "Page", path: Path, *, plotly_js: PlotlyJs, open_browser: bool, option: str) -> Path:
     """Write the report, say where, and open it if asked."""
     check_target(path, option)
     try:
+        from archscope.report.page import write_page  # imports plotly
+
         written = write_page(page, path, plotly_js=plotly_js)
     except OSError as error:
         reason = error.strerror or error
@@ -92,7 +97,7 @@ def report(
     publish(page, target, plotly_js=plotly_js, open_browser=open_report, option="--out")
 
 
-def _search(folder: Path) -> Page:
+def _search(folder: Path) -> "Page":
     from archscope.latency.profile import ProfileError, load_profile
     from archscope.search.folder import RunError, load_run
     from archscope.report.search_page import search_page
@@ -106,7 +111,7 @@ def _search(folder: Path) -> Page:
         return search_page(run, profile, command=this_command())
 
 
-def _validation(path: Path) -> Page:
+def _validation(path: Path) -> "Page":
     from archscope.search.folder import RunError
     from archscope.report.validation_page import load_validation, validation_page
 

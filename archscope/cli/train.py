@@ -15,7 +15,7 @@ import sys
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, Callable
+from typing import TYPE_CHECKING, Annotated, Any, Callable
 
 import typer
 from rich.console import Console
@@ -24,11 +24,12 @@ from rich.table import Table
 from archscope.cli.errors import domain_errors
 from archscope.cli.options import common_option, convert_hyper, family_options, parse_number, parsed
 from archscope.cli.render import to_json
-from archscope.data import DatasetError
 from archscope.families import FAMILIES, Family, get_family
-from archscope.train import Schedule, TrainConfig, TrainingInterrupted, TrainResult, distributed
-from archscope.train.loop import Trainer
-from archscope.train.progress import RichProgress
+from archscope.train.schedule import Schedule
+
+if TYPE_CHECKING:  # torch is imported by the commands that train, not by the CLI
+    from archscope.train.config import TrainConfig
+    from archscope.train.loop import TrainResult
 
 
 class TrainFormat(StrEnum):
@@ -135,6 +136,8 @@ def _parse_grouping(text: str | None) -> tuple[float, float] | None:
 
 
 def build_config(family: str, hyper: dict[str, Any], values: dict[str, Any]) -> TrainConfig:
+    from archscope.train.config import TrainConfig
+
     """The run's configuration from the parsed options (errors name the option)."""
     hyper = dict(hyper)
     crop, batch = hyper.pop("resolution"), hyper.pop("batch")
@@ -175,6 +178,11 @@ def _one_line(error: Exception) -> str:
 
 
 def run_train(family: str, hyper: dict[str, Any], **values: Any) -> int:
+    from archscope.data import DatasetError
+    from archscope.train import distributed
+    from archscope.train.loop import Trainer, TrainingInterrupted
+    from archscope.train.progress import RichProgress
+
     config = build_config(family, hyper, values)
     output_format: TrainFormat = values["output_format"]
     main_process = int(os.environ.get("RANK", "0")) == 0

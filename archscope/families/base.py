@@ -11,12 +11,13 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Callable, Hashable, Mapping
-
-import sympy
+from typing import TYPE_CHECKING, Any, Callable, Hashable, Mapping
 
 from archscope.families.hyper import Help, HyperError, HyperParam, Resolution, describe, hyper_params
 from archscope.graph import Network
+
+if TYPE_CHECKING:
+    import sympy
 
 __all__ = ["BlockLinear", "DEFAULT_FAMILY", "FAMILIES", "Family", "Help", "HyperError", "HyperParam", "Preset", "Resolution",
            "get_family", "register_family"]

@@ -47,9 +47,8 @@ from __future__ import annotations
 import random
 from enum import StrEnum
 from itertools import count
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import sympy
 
 from archscope.costs import analyze
 from archscope.dims import is_symbolic
@@ -68,6 +67,9 @@ from archscope.ops import (
     Shape,
     Upsample,
 )
+
+if TYPE_CHECKING:
+    import sympy
 
 BN_EPS = 1e-3
 
@@ -209,6 +211,8 @@ def block_formulas(**config: Any) -> dict[str, sympy.Expr]:
     """Params and MACs of one non-bottleneck-1D block of ``config``'s conv kind on C
     channels and an H×W map (g groups), summed from the graph's own op formulas: dense
     12·C² + 4·C weights and biases, grouped 12·C²/g + 4·C."""
+    import sympy  # only closed forms need it
+
     c, g, h, w = sympy.symbols("C g H W", integer=True, positive=True)
     b = GraphBuilder("erfnet-block")
     x = b.input(Shape(1, c, h, w))

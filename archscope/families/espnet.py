@@ -32,9 +32,8 @@ figure is torch's count.
 from __future__ import annotations
 
 import random
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import sympy
 
 from archscope.costs import analyze
 from archscope.dims import Dim, is_symbolic
@@ -44,11 +43,18 @@ from archscope.families.validate import check_hyper
 from archscope.graph import GraphBuilder, Network
 from archscope.ops import Add, AvgPool2d, BatchNorm2d, Concat, Conv2d, ConvTranspose2d, Shape, Upsample
 
+if TYPE_CHECKING:
+    import sympy
+
 BN_EPS = 1e-3
 
 
 def _floor_div(a: Dim, b: int) -> Dim:
-    return sympy.floor(a / b) if is_symbolic(a) else a // b
+    if is_symbolic(a):
+        import sympy
+
+        return sympy.floor(a / b)
+    return a // b
 
 
 def esp_module(b: GraphBuilder, x: str, *, out: Any, branches: int, stride: int = 1, residual: bool = True) -> str:
@@ -164,6 +170,8 @@ def module_formulas(**config: Any) -> dict[str, sympy.Expr]:
     """Params and MACs of one ESP module on N channels and an H×W map with ``branches``
     = K branches (BN and PReLU excluded), from the graph's own op formulas: with
     d = ⌊N/K⌋, N·d + 9·d·N = 10·N·d weights."""
+    import sympy  # only closed forms need it
+
     n, h, w = sympy.symbols("N H W", integer=True, positive=True)
     b = GraphBuilder("esp-module")
     x = b.input(Shape(1, n, h, w))

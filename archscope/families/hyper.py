@@ -30,8 +30,6 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Annotated, Any, Callable, Mapping, NamedTuple
 
-import sympy
-
 _RESOLUTION = re.compile(r"^\s*(\d+)\s*[xX×]\s*(\d+)\s*$")
 _BOOL_TEXT = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
 
@@ -228,6 +226,8 @@ class HyperParam:
         entry); ``None`` when it stays a number."""
         if self.symbol is None:
             return None
+        import sympy  # only closed forms need it
+
         assumptions = {"positive": True} if self.type is float else {"integer": True, "positive": True}
         if self.is_tuple:
             names = [f"{self.symbol}{self.first + i}" for i in range(len(value))]

@@ -44,7 +44,7 @@ import random
 from enum import StrEnum
 from typing import Annotated, Any
 
-import sympy
+from fractions import Fraction
 
 from archscope.dims import Dim, is_symbolic
 from archscope.families.base import Family, Help, Preset, Resolution, register_family
@@ -60,7 +60,7 @@ STEM = (64, 64, 128)
 PYRAMID_OUT = 512
 PYRAMID_BINS = (1, 2, 3, 6)
 SUB1 = (32, 32, 64)
-TWO, HALF, QUARTER = sympy.Integer(2), sympy.Rational(1, 2), sympy.Rational(1, 4)
+TWO, HALF, QUARTER = Fraction(2), Fraction(1, 2), Fraction(1, 4)  # exact, also times sympy sizes
 
 
 class Branches(StrEnum):
@@ -132,7 +132,7 @@ class Trunk:
         return self.conv(x, out=PYRAMID_OUT, kernel=1, name="conv5_4", share=False)
 
 
-def _resize(b: GraphBuilder, x: str, *, factor: sympy.Rational, name: str) -> str:
+def _resize(b: GraphBuilder, x: str, *, factor: Fraction, name: str) -> str:
     """Bilinear resize by ``factor`` (Caffe's Interp zoom or shrink)."""
     shape = b.shape(x)
     size = tuple(n * factor if is_symbolic(n) else int(n * factor) for n in (shape.h, shape.w))

@@ -32,9 +32,8 @@ from __future__ import annotations
 
 import random
 from enum import StrEnum
-from typing import Annotated, Any, Hashable, Mapping
+from typing import TYPE_CHECKING, Annotated, Any, Hashable, Mapping
 
-import sympy
 
 from archscope.costs import analyze
 from archscope.dims import is_symbolic
@@ -42,6 +41,9 @@ from archscope.families.base import BlockLinear, Family, Help, Preset, Resolutio
 from archscope.families.validate import check_hyper
 from archscope.graph import GraphBuilder, Network
 from archscope.ops import Activation, Add, BatchNorm2d, Conv2d, MaxPool2d, Shape, Upsample
+
+if TYPE_CHECKING:
+    import sympy
 
 
 class Head(StrEnum):
@@ -164,6 +166,8 @@ def ndnet(
 def block_formulas(**config: Any) -> dict[str, sympy.Expr]:
     """Params and MACs of a block of d identical residual layers of middle width n and
     expansion e on an H×W map, summed from the graph's own op formulas (eq. 7, 8)."""
+    import sympy  # only closed forms need it
+
     d, e, n, h, w = sympy.symbols("d e n H W", integer=True, positive=True)
     b = GraphBuilder("ndnet-block")
     x = b.input(Shape(1, e * n, h, w))

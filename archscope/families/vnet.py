@@ -39,9 +39,8 @@ from __future__ import annotations
 
 import random
 from itertools import count
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import sympy
 
 from archscope.costs import analyze
 from archscope.dims import exact_div, is_symbolic
@@ -51,6 +50,9 @@ from archscope.families.validate import check_hyper
 from archscope.graph import GraphBuilder, Network
 from archscope.autograd.couplings import Coupling, mark_reversible
 from archscope.ops import AdaptiveAvgPool2d, Add, Concat, Conv2d, Shape, Slice, Upsample
+
+if TYPE_CHECKING:
+    import sympy
 
 PYRAMID_BINS = (1, 2, 3, 6)
 
@@ -154,6 +156,8 @@ def vnet(
 def module_formulas(**config: Any) -> dict[str, sympy.Expr]:
     """Params and MACs of one V module on C channels and an H×W map (BN excluded):
     3·C²/2 weights, a third fewer than a 3×3 conv on C/2 channels (9·C²/4)."""
+    import sympy  # only closed forms need it
+
     c, h, w = sympy.symbols("C H W", integer=True, positive=True)
     b = GraphBuilder("v-module")
     x = b.input(Shape(1, c, h, w))

@@ -82,19 +82,36 @@ def _quartiles(values: list[float]) -> tuple[float, float, float]:
     return q1, median, q3
 
 
-def prepared(network: Network, *, device: str, memory_format: str) -> tuple[nn.Module, tuple[torch.Tensor, ...]]:
-    """The network's eval-mode torch module and example inputs, on ``device`` and in
-    ``memory_format`` ("channels_last" or "contiguous"): what every timing runs."""
+@dataclass(frozen=True)
+class UserModule:
+    """A user's ``nn.Module`` and the input shape it is timed on (a seeded random input)."""
+
+    module: nn.Module
+    shape: tuple[int, ...]
+
+
+Subject = Network | UserModule
+
+
+def prepared(subject: Subject, *, device: str, memory_format: str) -> tuple[nn.Module, tuple[torch.Tensor, ...]]:
+    """The eval-mode torch module and its inputs, on ``device`` and in ``memory_format``
+    ("channels_last" or "contiguous"): what every timing runs. A network runs as the
+    module archscope derives from its graph, a user's module as it is."""
     fmt = torch.channels_last if memory_format == "channels_last" else torch.contiguous_format
-    model = to_torch(network).eval().to(device=device, memory_format=fmt)
-    inputs = tuple(x.to(device=device).contiguous(memory_format=fmt) for x in example_inputs(network))
-    return model, inputs
+    if isinstance(subject, UserModule):
+        model = subject.module
+        generator = torch.Generator().manual_seed(0)
+        inputs: tuple[torch.Tensor, ...] = (torch.randn(subject.shape, generator=generator),)
+    else:
+        model, inputs = to_torch(subject), example_inputs(subject)
+    model = model.eval().to(device=device, memory_format=fmt)
+    return model, tuple(x.to(device=device).contiguous(memory_format=fmt) for x in inputs)
 
 
 class _Runner:
     """One network prepared for timing: module, input, and a timed call."""
 
-    def __init__(self, network: Network, *, device: str, memory_format: str) -> None:
+    def __init__(self, network: Subject, *, device: str, memory_format: str) -> None:
         self.model, self.inputs = prepared(network, device=device, memory_format=memory_format)
         self.device = device
         self.number = 1
@@ -128,7 +145,7 @@ def default_device() -> str:
 
 
 def measure_many(
-    networks: Sequence[Network],
+    networks: Sequence[Subject],
     *,
     rounds: int = 15,
     warmup: int = 3,
@@ -163,7 +180,7 @@ def measure_many(
     return result
 
 
-def measure(network: Network, **options) -> Measurement:
+def measure(network: Subject, **options) -> Measurement:
     """Latency of one network (see ``measure_many`` for the options)."""
     return measure_many([network], **options)[0]
 

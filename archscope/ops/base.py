@@ -16,7 +16,7 @@ from enum import StrEnum
 from typing import ClassVar, Literal, Mapping, NamedTuple, Sequence, TypeVar
 
 from archscope.dims import Dim, ShapeError, is_symbolic, prod
-from archscope.ops.tools import Invocation, ToolRule
+from archscope.ops.tools import DEFAULT_RULES, Invocation, ToolRule
 
 
 class Shape(NamedTuple):
@@ -142,7 +142,7 @@ class Op(ABC):
     #: its part in a fused conv-bn-act kernel
     fusion: ClassVar[FusionRole] = FusionRole.NONE
     #: tool -> how the tool counts one application (``archscope.ops.tools``); a tool
-    #: missing here does not count the op
+    #: missing here (and from ``DEFAULT_RULES``) does not count the op
     tool_counts: ClassVar[Mapping[str, ToolRule]] = {}
 
     @abstractmethod
@@ -183,9 +183,9 @@ class Op(ABC):
         """Short human-readable description, e.g. ``conv3x3/2``."""
         return self.kind
 
-    def tool_count(self, tool: str, inputs: Sequence[Shape], output: Shape, call: Invocation = Invocation.MODULE) -> dict[str, int]:
-        """What ``tool`` reports for one application, by its operator names."""
-        rule = self.tool_counts.get(tool)
+    def tool_count(self, tool: str, inputs: Sequence[Shape], output: Shape, call: Invocation) -> dict[str, float]:
+        """What ``tool`` reports for one application called as ``call``, by operator name."""
+        rule = self.tool_counts.get(tool, DEFAULT_RULES.get(tool))
         return dict(rule(self, inputs, output, call)) if rule is not None else {}
 
     def output_count(self) -> int:
@@ -199,6 +199,22 @@ class Op(ABC):
             raise ShapeError(f"{self.kind} needs at least two inputs, got {len(inputs)}")
         if expected is not None and len(inputs) != expected:
             raise ShapeError(f"{self.kind} takes {expected} input(s), got {len(inputs)}")
+
+
+class ShapeKeeping(Op):
+    """An op whose result has its first input's shape, in the element-wise class, with
+    no arithmetic unless it says otherwise (copies, shuffles, dropout, arithmetic with a
+    constant)."""
+
+    def output_shape(self, inputs: Sequence[Shape]) -> Shape:
+        self.check_arity(inputs)
+        return inputs[0]
+
+    def op_class(self, inputs: Sequence[Shape]) -> OpClass:
+        return OpClass.ELEMENTWISE
+
+    def counts(self, inputs: Sequence[Shape], output: Shape) -> Counts:
+        return Counts()
 
 
 OPS: dict[str, type[Op]] = {}

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from archscope.dims import Dim, ShapeError, exact_div, is_symbolic
-from archscope.ops.base import Counts, Op, OpClass, OpCost, Shape, register_op
+from archscope.ops.base import Counts, Op, OpClass, OpCost, Shape, ShapeKeeping, register_op
 
 
 @register_op
@@ -87,7 +87,7 @@ class Concat(Op):
 
 @register_op
 @dataclass(frozen=True, kw_only=True)
-class ChannelShuffle(Op):
+class ChannelShuffle(ShapeKeeping):
     """ShuffleNet's channel shuffle: a permutation of channels across ``groups``."""
 
     kind = "channel_shuffle"
@@ -97,12 +97,5 @@ class ChannelShuffle(Op):
         return f"shuffle g{self.groups}"
 
     def output_shape(self, inputs: Sequence[Shape]) -> Shape:
-        self.check_arity(inputs)
         exact_div(inputs[0].c, self.groups, what="channel_shuffle channels")
-        return inputs[0]
-
-    def op_class(self, inputs: Sequence[Shape]) -> OpClass:
-        return OpClass.ELEMENTWISE
-
-    def counts(self, inputs: Sequence[Shape], output: Shape) -> Counts:
-        return Counts()
+        return super().output_shape(inputs)

@@ -25,12 +25,11 @@ from archscope.ops.base import (
     register_op,
     window_out,
 )
-from archscope.ops.tools import FVCORE, PTFLOPS_ATEN, PTFLOPS_PYTORCH, macs
+from archscope.ops.tools import FVCORE, PTFLOPS_ATEN, macs
 
-#: fvcore counts one MAC as one "flop" and ignores biases; ptflops adds one per output
-#: element for a bias, under its module hook and under aten.convolution / aten.addmm
-_CONV_COUNTS = {FVCORE: macs("conv"), PTFLOPS_PYTORCH: macs("conv", bias_adds=True),
-                PTFLOPS_ATEN: macs("conv", bias_adds=True)}
+#: fvcore counts one MAC as one "flop" and ignores biases; ptflops' aten backend adds one
+#: per output element for a bias (aten.convolution / aten.addmm)
+_CONV_COUNTS = {FVCORE: macs("conv"), PTFLOPS_ATEN: macs("conv", bias_adds=True)}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -132,8 +131,7 @@ class ConvTranspose2d(_ConvBase):
     MACs = batch · H_in·W_in · M · (N/g) · k_h·k_w."""
 
     kind = "conv_transpose"
-    tool_counts = {FVCORE: macs("conv"), PTFLOPS_PYTORCH: macs("conv_transpose", bias_adds=True),
-                   PTFLOPS_ATEN: macs("conv_transpose", bias_adds=True)}
+    tool_counts = {FVCORE: macs("conv"), PTFLOPS_ATEN: macs("conv_transpose", bias_adds=True)}
     output_padding: tuple[int, int] | int = 0
 
     def __post_init__(self) -> None:
@@ -178,20 +176,26 @@ class ConvTranspose2d(_ConvBase):
 @register_op
 @dataclass(frozen=True, kw_only=True)
 class Linear(Op):
-    """Fully connected layer on the flattened C·H·W features; output is N×out×1×1."""
+    """Fully connected layer on the flattened C·H·W features (output N×out×1×1), or with
+    ``last_dim`` on the last dimension of each position (a channels-last MLP: N×C×H×in ->
+    N×C×H×out). ``contiguous``: whether the input torch met was (a permuted one makes
+    torch run a matrix product and a separate bias add, which ptflops' aten backend does
+    not count)."""
 
     kind = "linear"
     counts_as_layer = True
-    tool_counts = {FVCORE: macs("linear"), PTFLOPS_PYTORCH: macs("linear", bias_adds=True),
-                   PTFLOPS_ATEN: macs("linear", bias_adds=True)}
+    tool_counts = {FVCORE: macs("linear"), PTFLOPS_ATEN: lambda op, inputs, output, call: _aten_linear(op, inputs, output)}
     out_features: Dim
     bias: bool = True
+    last_dim: bool = False
+    contiguous: bool = True
 
     def output_shape(self, inputs: Sequence[Shape]) -> Shape:
         self.check_arity(inputs)
         if not is_symbolic(self.out_features) and self.out_features < 1:
             raise ShapeError(f"linear: out_features must be positive, got {self.out_features}")
-        return Shape(inputs[0].n, self.out_features, 1, 1)
+        x = inputs[0]
+        return Shape(x.n, x.c, x.h, self.out_features) if self.last_dim else Shape(x.n, self.out_features, 1, 1)
 
     def label(self) -> str:
         return f"linear{self.out_features}"
@@ -199,15 +203,24 @@ class Linear(Op):
     def op_class(self, inputs: Sequence[Shape]) -> OpClass:
         return OpClass.LINEAR
 
+    def _rows_features(self, x: Shape) -> tuple[Dim, Dim]:
+        return (x.n * x.c * x.h, x.w) if self.last_dim else (x.n, x.c * x.h * x.w)
+
     def counts(self, inputs: Sequence[Shape], output: Shape) -> Counts:
-        x = inputs[0]
-        in_features = x.c * x.h * x.w
+        rows, in_features = self._rows_features(inputs[0])
         return Counts(
             params=in_features * self.out_features + (self.out_features if self.bias else 0),
-            macs=x.n * in_features * self.out_features,
+            macs=rows * in_features * self.out_features,
             vector_ops=output.numel if self.bias else 0,
         )
 
     def saved(self, inputs: Sequence[Shape], output: Shape, *, elem_bytes: int = 4) -> tuple[Saved, ...]:
         return (Saved("input", 0, inputs[0].numel * elem_bytes),)
 
+
+def _aten_linear(op: Linear, inputs: Sequence[Shape], output: Shape) -> dict[str, int]:
+    """aten.addmm counts the bias; a permuted N-D input runs as mm + add instead."""
+    count = int(op.counts(inputs, output).macs)
+    if op.bias and (op.contiguous or not op.last_dim):
+        count += int(output.numel)
+    return {"linear": count}

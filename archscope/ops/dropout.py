@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
-from archscope.ops.base import Counts, Op, OpClass, OpCost, Saved, Shape, register_op
+from archscope.ops.base import OpCost, Saved, Shape, ShapeKeeping, register_op
 
 
 @register_op
 @dataclass(frozen=True, kw_only=True)
-class Dropout(Op):
+class Dropout(ShapeKeeping):
     """Dropout with probability ``p``; ``channelwise`` is spatial dropout (``Dropout2d``,
     whole channels dropped), as ENet and ERFNet use.
 
@@ -29,16 +29,6 @@ class Dropout(Op):
 
     def label(self) -> str:
         return f"{'dropout2d' if self.channelwise else 'dropout'} p{self.p:g}"
-
-    def output_shape(self, inputs: Sequence[Shape]) -> Shape:
-        self.check_arity(inputs)
-        return inputs[0]
-
-    def op_class(self, inputs: Sequence[Shape]) -> OpClass:
-        return OpClass.ELEMENTWISE
-
-    def counts(self, inputs: Sequence[Shape], output: Shape) -> Counts:
-        return Counts()
 
     def cost(self, inputs: Sequence[Shape], output: Shape, *, elem_bytes: int = 4) -> OpCost:
         saved = self.saved(inputs, output, elem_bytes=elem_bytes)

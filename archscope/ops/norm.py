@@ -5,25 +5,37 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Sequence
 
+from archscope.dims import Dim, is_symbolic
 from archscope.ops.base import Counts, FusionRole, Op, OpClass, Saved, Shape, register_op
-from archscope.ops.tools import FVCORE, PTFLOPS_PYTORCH, Invocation, elements
+from archscope.ops.tools import FVCORE
 
 #: which tensor autograd keeps for each activation's backward (torch's derivatives.yaml)
 _ACTIVATION_SAVES: dict[str, Literal["input", "output"]] = {
     "relu": "output",
     "relu6": "input",  # hardtanh
+    "hardtanh": "input",
     "prelu": "input",
+    "leaky_relu": "input",
+    "elu": "output",
     "sigmoid": "output",
+    "tanh": "output",
     "silu": "input",
+    "gelu": "input",
+    "hardswish": "input",
+    "hardsigmoid": "input",
+    "softmax": "output",
+    "log_softmax": "output",
 }
 
-ActivationName = Literal["relu", "relu6", "prelu", "sigmoid", "silu"]
+ActivationName = Literal["relu", "relu6", "hardtanh", "prelu", "leaky_relu", "elu", "sigmoid", "tanh", "silu",
+                         "gelu", "hardswish", "hardsigmoid", "softmax", "log_softmax"]
 
 
 @register_op
 @dataclass(frozen=True, kw_only=True)
 class BatchNorm2d(Op):
-    """Batch norm with affine parameters: 2C norm params and 2C running statistics.
+    """Batch norm with running statistics: 2C running statistics, and with ``affine``
+    2C norm params (γ, β).
 
     At inference it is one multiply-add per element (``vector_ops`` = numel); in
     training autograd keeps its input and the per-channel batch mean and inverse std.
@@ -31,55 +43,68 @@ class BatchNorm2d(Op):
 
     kind = "batch_norm"
     fusion = FusionRole.NORM
-    tool_counts = {FVCORE: elements("batch_norm", factor=2), PTFLOPS_PYTORCH: elements("batch_norm", factor=2)}
+    tool_counts = {FVCORE: lambda op, inputs, output, call: _fvcore_norm(op, output)}
     eps: float = 1e-5
     momentum: float = 0.1
+    affine: bool = True
 
     def output_shape(self, inputs: Sequence[Shape]) -> Shape:
         self.check_arity(inputs)
         return inputs[0]
 
     def label(self) -> str:
-        return "bn"
+        return "bn" if self.affine else "bn (no affine)"
 
     def op_class(self, inputs: Sequence[Shape]) -> OpClass:
         return OpClass.NORM_ACT
 
     def counts(self, inputs: Sequence[Shape], output: Shape) -> Counts:
         channels = inputs[0].c
-        return Counts(norm_params=2 * channels, vector_ops=output.numel, buffers=2 * channels)
+        return Counts(norm_params=2 * channels if self.affine else 0, vector_ops=output.numel, buffers=2 * channels)
 
     def saved(self, inputs: Sequence[Shape], output: Shape, *, elem_bytes: int = 4) -> tuple[Saved, ...]:
         x = inputs[0]
         return (Saved("input", 0, x.numel * elem_bytes), Saved("aux", 0, 2 * x.c * 4))
 
 
+def _fvcore_norm(op: BatchNorm2d, output: Shape) -> dict[str, int]:
+    """fvcore at inference: 2 per element with affine parameters, 1 without."""
+    return {"batch_norm": (2 if op.affine else 1) * int(output.numel)}
+
+
 @register_op
 @dataclass(frozen=True, kw_only=True)
 class Activation(Op):
-    """Element-wise activation; PReLU has one learnable slope per channel."""
+    """Element-wise activation (softmax: across channels, at the same cost per element).
+
+    PReLU has learnable slopes: one per channel, or ``slopes`` of them (``nn.PReLU()``
+    has one for all channels)."""
 
     kind = "activation"
     fusion = FusionRole.ACTIVATION
-    tool_counts = {PTFLOPS_PYTORCH: lambda op, inputs, output, call: _ptflops_activation(op, output, call)}
     function: ActivationName = "relu"
+    slopes: Dim | None = None
 
     def __post_init__(self) -> None:
         if self.function not in _ACTIVATION_SAVES:
             raise ValueError(f"unknown activation {self.function!r}; known: {sorted(_ACTIVATION_SAVES)}")
+        if self.slopes is not None and (self.function != "prelu" or (not is_symbolic(self.slopes) and self.slopes < 1)):
+            raise ValueError(f"{self.function}: slopes are PReLU's and positive, got {self.slopes!r}")
 
     def output_shape(self, inputs: Sequence[Shape]) -> Shape:
         self.check_arity(inputs)
         return inputs[0]
 
     def label(self) -> str:
-        return self.function
+        return "prelu1" if self.function == "prelu" and self.slopes == 1 else self.function
 
     def op_class(self, inputs: Sequence[Shape]) -> OpClass:
         return OpClass.NORM_ACT
 
     def counts(self, inputs: Sequence[Shape], output: Shape) -> Counts:
-        params = inputs[0].c if self.function == "prelu" else 0
+        params: Dim = 0
+        if self.function == "prelu":
+            params = self.slopes if self.slopes is not None else inputs[0].c
         return Counts(params=params, vector_ops=output.numel)
 
     def saved(self, inputs: Sequence[Shape], output: Shape, *, elem_bytes: int = 4) -> tuple[Saved, ...]:
@@ -87,11 +112,4 @@ class Activation(Op):
         return (Saved(tensor, 0, output.numel * elem_bytes),)
 
 
-#: ptflops' ``pytorch`` backend: elements counted per call of a module (its hook, plus
-#: its functional patch of F.relu / F.prelu, which the module calls: twice)
-_PTFLOPS_MODULE = {"relu": 2, "prelu": 2, "relu6": 1, "silu": 1, "sigmoid": 0}
-
-
-def _ptflops_activation(op: Activation, output: Shape, call: Invocation) -> dict[str, int]:
-    times = _PTFLOPS_MODULE[op.function]
-    return {op.function: times * int(output.numel)}
+__all__ = ["Activation", "BatchNorm2d"]

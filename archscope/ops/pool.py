@@ -18,7 +18,7 @@ from archscope.ops.base import (
     register_op,
     window_out,
 )
-from archscope.ops.tools import FVCORE, PTFLOPS_PYTORCH, elements
+from archscope.ops.tools import FVCORE, elements, unless_called
 
 #: bytes of one argmax index (torch stores max-pool indices as int64)
 INDEX_BYTES = 8
@@ -68,7 +68,6 @@ class MaxPool2d(_WindowPool):
     argmax indices (int64)."""
 
     kind = "maxpool"
-    tool_counts = {PTFLOPS_PYTORCH: elements("maxpool", of="input", factor=2)}
     #: also output the argmax indices (port 1), for a later ``MaxUnpool2d``
     return_indices: bool = False
 
@@ -94,7 +93,6 @@ class AvgPool2d(_WindowPool):
     """Average pooling (zero padding counted in the average, torch's default)."""
 
     kind = "avgpool"
-    tool_counts = {PTFLOPS_PYTORCH: elements("avgpool", of="input", factor=2)}
 
     def saved(self, inputs: Sequence[Shape], output: Shape, *, elem_bytes: int = 4) -> tuple[Saved, ...]:
         return (Saved("input", 0, inputs[0].numel * elem_bytes),)
@@ -107,8 +105,8 @@ class AdaptiveAvgPool2d(Op):
     input element is added once."""
 
     kind = "adaptive_avgpool"
-    tool_counts = {FVCORE: elements("adaptive_avg_pool2d", of="input"),
-                   PTFLOPS_PYTORCH: elements("adaptive_avgpool", of="input", factor=2)}
+    #: fvcore counts aten::adaptive_avg_pool2d, not a ``mean`` over the map (which this op also stands for)
+    tool_counts = {FVCORE: unless_called(frozenset({"mean"}), elements("adaptive_avg_pool2d", of="input"))}
     output_size: tuple[int, int] | int = 1
 
     def __post_init__(self) -> None:

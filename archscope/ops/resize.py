@@ -7,7 +7,7 @@ from typing import Literal, Sequence
 
 from archscope.dims import Dim, is_symbolic
 from archscope.ops.base import Counts, Op, OpClass, Shape, check_positive, register_op
-from archscope.ops.tools import FVCORE, PTFLOPS_PYTORCH, Invocation
+from archscope.ops.tools import FVCORE
 
 #: arithmetic per output element: nearest copies, bilinear weighs four taps
 _TAPS = {"nearest": 0, "bilinear": 4}
@@ -18,16 +18,17 @@ _TAPS = {"nearest": 0, "bilinear": 4}
 class Upsample(Op):
     """Resize by an integer ``scale_factor`` or to a fixed ``size`` (H, W).
 
-    Backward needs only the sizes, so nothing is kept for it.
+    Backward needs only the sizes, so nothing is kept for it. ``given_scale`` records
+    the (possibly fractional) scale factor an imported ``F.interpolate`` call gave, which
+    ptflops counts from.
     """
 
     kind = "upsample"
-    tool_counts = {
-        FVCORE: lambda op, inputs, output, call: _fvcore(op, output),
-        PTFLOPS_PYTORCH: lambda op, inputs, output, call: _ptflops(output, call),
-    }
+    tool_counts = {FVCORE: lambda op, inputs, output, call: _fvcore(op, output)}
     scale_factor: int | None = None
     size: tuple[Dim, Dim] | None = None
+    #: the scale factor an imported call gave (with ``size``: tools count from it)
+    given_scale: float | None = None
     mode: Literal["nearest", "bilinear"] = "bilinear"
     align_corners: bool = False
 
@@ -66,11 +67,3 @@ class Upsample(Op):
 def _fvcore(op: Upsample, output: Shape) -> dict[str, int]:
     """fvcore: 4 per output element for bilinear, 1 for nearest."""
     return {f"upsample_{op.mode}2d": (4 if op.mode == "bilinear" else 1) * int(output.numel)}
-
-
-def _ptflops(output: Shape, call: Invocation) -> dict[str, int]:
-    """ptflops: 1 per output element by its F.interpolate patch, plus, for an
-    ``nn.Upsample`` module, 1 per output element of the first image (its hook reads
-    ``output[0]`` as if it were the batch)."""
-    numel = int(output.numel)
-    return {"upsample": numel + (numel // int(output.n) if call is Invocation.MODULE else 0)}

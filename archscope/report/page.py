@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
 
 import plotly
@@ -18,16 +17,11 @@ import plotly.io as pio
 from plotly.offline import get_plotlyjs, get_plotlyjs_version
 
 from archscope.report.markup import STYLE, paragraphs
+from archscope.report.plotly_js import PlotlyJs
 from archscope.version import version
 
 #: plotly's options for every figure
 FIGURE_CONFIG = {"displaylogo": False, "responsive": True, "toImageButtonOptions": {"format": "svg"}}
-
-
-class PlotlyJs(StrEnum):
-    INLINE = "inline"
-    SHARED = "shared"
-    CDN = "cdn"
 
 
 @dataclass(frozen=True)

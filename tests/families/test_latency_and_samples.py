@@ -10,7 +10,7 @@ import pytest
 
 from archscope import api
 from archscope.families import FAMILIES
-from archscope.fx_import import from_module
+from archscope.imports import from_module
 from archscope.latency import load_profile, predict
 from archscope.latency.validate import draw_candidates
 from archscope.torch_module import to_torch

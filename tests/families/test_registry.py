@@ -12,7 +12,7 @@ from archscope.check import cross_check
 from archscope.costs import analyze
 from archscope.dims import ShapeError
 from archscope.families import FAMILIES, get_family
-from archscope.fx_import import from_module
+from archscope.imports import from_module
 from archscope.symbolic import FORMULA_FIELDS, substitute
 from archscope.torch_module import to_torch
 

@@ -45,9 +45,13 @@ def test_activations(function, params, saved):
     assert op.op_class([X]) is OpClass.NORM_ACT
 
 
-def test_unknown_activation():
-    with pytest.raises(ValueError, match="gelu"):
-        Activation(function="gelu")
+def test_unknown_activation_and_slopes():
+    with pytest.raises(ValueError, match="unknown activation 'mish'"):
+        Activation(function="mish")
+    with pytest.raises(ValueError, match="slopes are PReLU's"):
+        Activation(function="relu", slopes=1)
+    one = Activation(function="prelu", slopes=1)  # nn.PReLU(): one slope for every channel
+    assert apply(one, X)[1].params == 1 and one.label() == "prelu1"
 
 
 def test_max_pool_stem():

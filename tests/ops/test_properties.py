@@ -7,7 +7,7 @@ import pytest
 from archscope.latency.profile import CLASSES
 from archscope.ops import OPS, OpClass
 from archscope.ops.base import FusionRole
-from archscope.ops.tools import TOOLS
+from archscope.ops.tools import TOOLS, Invocation
 from tests.test_torch_module import every_op_network
 
 KINDS = sorted(OPS)
@@ -34,8 +34,27 @@ def test_layers_and_fusion_roles():
 
 def test_a_tool_count_is_per_application_of_the_op():
     network = every_op_network()
-    counts = {node: network.op(node).tool_count("fvcore", network.input_shapes(node), network.shape(node))
+    counts = {node: network.op(node).tool_count("fvcore", network.input_shapes(node), network.shape(node),
+                                                 Invocation.module("Conv2d"))
               for node in network.nodes()}
     assert counts["a.conv"] == {"conv": 2 * 16 * 16 * 16 * 3 * 9}  # batch 2, 16x16 output, 3 -> 16 channels
     assert counts["a.bn"] == {"batch_norm": 2 * 2 * 16 * 16 * 16}
     assert counts["a.add"] == {}  # fvcore does not count adds
+
+
+@pytest.mark.parametrize(
+    ("call", "counted"),
+    [
+        (Invocation.module("ReLU"), 2),  # its hook and the F.relu it calls, which ptflops patches
+        (Invocation.module("ReLU6"), 1),  # nn.ReLU6 calls F.hardtanh, which is not patched
+        (Invocation("function", "relu"), 1),
+        (Invocation("torch", "relu"), 0),
+        (Invocation("method", "relu"), 0),
+        (Invocation.module("Sigmoid"), 0),
+    ],
+)
+def test_ptflops_counts_an_activation_by_how_it_is_called(call, counted):
+    from archscope.ops import Activation, Shape
+
+    x = Shape(2, 3, 4, 4)
+    assert Activation().tool_count("ptflops_pytorch", [x], x, call) == ({"activation": counted * 96} if counted else {})

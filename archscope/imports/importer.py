@@ -1,5 +1,9 @@
-"""Any ``nn.Module`` as an archscope network: traced with torch.fx, shapes propagated
-with a real input, each call mapped to an archscope op by the table in ``fx_ops``.
+"""A recorded graph of torch calls -> an archscope ``Network``.
+
+The graph is a ``torch.fx.Graph`` whose nodes carry their output's shape, layout or
+value (``node.meta[SHAPE]``) and the module stack they ran in, whichever front end made
+it: torch.fx's symbolic trace (``fx_front``) or the calls recorded while the module ran
+(``eager_front``). Each call is mapped to an archscope op by the table in ``handlers``.
 
 - A call archscope has no formula for becomes an ``UnknownOp`` that keeps the traced
   shape (so the ops after it are still costed), costs nothing, and is listed by
@@ -11,126 +15,64 @@ with a real input, each call mapped to an archscope op by the table in ``fx_ops`
 - Blocks are the top-level submodules (below a common prefix such as ``blocks`` or
   ``model``); a function call belongs to the block of the module it is called in.
 - ``layers`` counts the convolutions and linear layers.
-
-Round trip: a family's network -> ``to_torch`` -> ``from_module`` gives the same costs
-per op and block (the tests check every registered family).
-
-Every failure (a call fx cannot trace, an input the module rejects) raises
-``FxImportError``, a ``ValueError`` with a one-line message.
+- Parameters nothing reads (a classifier left on a backbone) are listed by module in
+  ``Imported.unused_parameters``; layers called from outside the module tree (a plain
+  list) in ``Imported.unregistered_parameters``.
 """
 
 from __future__ import annotations
 
-import importlib
-import math
 import operator
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterator, Mapping
 
-import torch
 import torch.fx as fx
+import torch.nn.functional as F
 from torch import nn
 
 from archscope.dims import ShapeError
-from archscope.fx_ops import Alias, Call, Mapped, Tensor, bind, handler_for
-from archscope.graph import GraphBuilder, Network, Port
-from archscope.ops import Op, Shape, Slice, UnknownOp
+from archscope.graph import GraphBuilder, Imported, Network, Port
+from archscope.imports.handlers import Alias, Call, Mapped, Param, Tensor, as_shape, bind, handler_for
+from archscope.ops import Op, Slice, UnknownOp
 from archscope.ops.tools import Invocation
 
-_ROOT = "module"  # the attribute under which the traced wrapper holds the user's module
-_SHAPE = "archscope_shape"  # node meta key of the traced output shape(s)
+ROOT = "module"  # the attribute under which the wrapper holds the user's module
+SHAPE = "archscope_shape"  # node meta key: what the node's output is (``Described``)
 _ADDS = ("add", "iadd")  # operator.add, operator.iadd, torch.add, Tensor.add
-_INVOCATIONS = {"call_module": Invocation.MODULE, "call_function": Invocation.FUNCTION, "call_method": Invocation.METHOD}
 
 
-class FxImportError(ValueError):
+class ModuleImportError(ValueError):
     """A module that cannot be imported (one-line message)."""
 
 
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip().splitlines()
-    return f"{type(error).__name__}: {text[0] if text else ''}".rstrip(": ")
+@dataclass(frozen=True)
+class Described:
+    """What a node produced: a tensor's shape and layout, a tuple of tensor shapes, or a
+    plain value (``x.size(0)``: an int) that later calls use as a constant."""
+
+    shape: tuple | None = None
+    contiguous: bool = True
+    value: Any = None
+    several: bool = False
 
 
-class _Root(nn.Module):
-    """Calls the user's module with one positional tensor, so that its own ``*args``
-    are concrete (empty) while fx traces."""
+def describe(result: Any) -> Described:
+    import torch
 
-    def __init__(self, module: nn.Module) -> None:
-        super().__init__()
-        setattr(self, _ROOT, module)
-
-    def forward(self, x: torch.Tensor) -> Any:
-        return getattr(self, _ROOT)(x)
-
-
-def load_factory(spec: str) -> nn.Module:
-    """``"package.module:factory"`` -> ``factory()``, which must return an ``nn.Module``."""
-    path, _, attribute = spec.partition(":")
-    if not path or not attribute:
-        raise FxImportError(f"{spec!r} is not package.module:factory")
-    try:
-        factory = getattr(importlib.import_module(path), attribute)
-    except (ImportError, AttributeError) as error:
-        raise FxImportError(f"cannot import {spec}: {_first_line(error)}") from None
-    try:
-        module = factory()
-    except Exception as error:  # the user's code: any failure is a bad input
-        raise FxImportError(f"{spec}() raised {_first_line(error)}") from None
-    if not isinstance(module, nn.Module):
-        raise FxImportError(f"{spec}() returned a {type(module).__name__}, not a torch.nn.Module")
-    return module
+    if isinstance(result, torch.Tensor):
+        return Described(tuple(result.shape), bool(result.is_contiguous()))
+    if isinstance(result, (tuple, list)) and result and all(isinstance(v, torch.Tensor) for v in result):
+        return Described(tuple(tuple(v.shape) for v in result), several=True)
+    if isinstance(result, torch.Size):
+        return Described(value=tuple(result))
+    if isinstance(result, (int, float, bool)) or (isinstance(result, tuple) and all(isinstance(v, int) for v in result)):
+        return Described(value=result)
+    return Described()
 
 
-class _ShapeRecorder(fx.Interpreter):
-    """Runs the traced graph once, recording each node's output shape(s) in its meta."""
-
-    def run_node(self, node: fx.Node) -> Any:
-        result = super().run_node(node)
-        node.meta[_SHAPE] = _shapes_of(result)
-        return result
-
-
-def _shapes_of(value: Any) -> tuple | None:
-    """A tensor's shape, a tuple of shapes for a tuple of tensors, else ``None``."""
-    if isinstance(value, torch.Tensor):
-        return tuple(value.shape)
-    if isinstance(value, (tuple, list)) and value and all(isinstance(v, torch.Tensor) for v in value):
-        return tuple(tuple(v.shape) for v in value)
-    return None
-
-
-def _trace(module: nn.Module, shape: tuple[int, ...]) -> fx.GraphModule:
-    name = type(module).__name__
-    try:
-        traced = fx.symbolic_trace(_Root(module))
-    except Exception as error:
-        raise FxImportError(f"torch.fx cannot trace {name}: {_first_line(error)}") from None
-    modes = {m: m.training for m in module.modules()}
-    try:
-        with torch.no_grad():
-            _ShapeRecorder(traced.eval()).run(torch.zeros(shape))
-    except Exception as error:
-        shown = "x".join(map(str, shape))
-        raise FxImportError(f"{name} rejects an input of shape {shown}: {_first_line(error)}") from None
-    finally:
-        for submodule, training in modes.items():
-            submodule.training = training
-    return traced
-
-
-def _as_shape(dims: Sequence[int]) -> Shape:
-    """A torch shape as NCHW: (N, F) is N×F×1×1; other ranks are padded or folded."""
-    dims = [int(d) for d in dims]
-    if len(dims) > 4:
-        dims = [*dims[:3], math.prod(dims[3:])]
-    return Shape(*(dims + [1] * (4 - len(dims))))
-
-
-def _meta_shapes(node: fx.Node) -> tuple | None:
-    """The traced output shape, a tuple of them for a tuple output, ``None`` otherwise."""
-    return node.meta.get(_SHAPE)
+def _described(node: fx.Node) -> Described:
+    return node.meta.get(SHAPE) or Described()
 
 
 @dataclass(frozen=True)
@@ -150,7 +92,7 @@ class _Chunks:
 
 
 class _Opaque:
-    """A non-tensor value computed from tensors (``x.size(0)``): unknown to archscope."""
+    """A value archscope cannot follow (a non-tensor it was not told)."""
 
 
 def _is_add(node: fx.Node) -> bool:
@@ -164,13 +106,14 @@ def _absorbed_adds(graph: fx.Graph) -> set[fx.Node]:
     for node in graph.nodes:
         users = list(node.users)
         if _is_add(node) and len(users) == 1 and _is_add(users[0]) and all(
-            isinstance(a, fx.Node) and _meta_shapes(a) == _meta_shapes(node) for a in (*node.args, *users[0].args)
+            isinstance(a, fx.Node) and _described(a).shape == _described(node).shape
+            for a in (*node.args, *users[0].args)
         ):
             absorbed.add(node)
     return absorbed
 
 
-def _module_path(node: fx.Node) -> str:
+def module_path(node: fx.Node) -> str:
     """The dotted path of the module a node is (``call_module``) or is called in."""
     if node.op == "call_module":
         path = str(node.target)
@@ -178,7 +121,7 @@ def _module_path(node: fx.Node) -> str:
         stack = node.meta.get("nn_module_stack") or {}
         entries = list(stack.values())
         path = entries[-1][0] if entries and isinstance(entries[-1], tuple) else (list(stack)[-1] if stack else "")
-    return path.removeprefix(_ROOT).removeprefix(".")
+    return path.removeprefix(ROOT).removeprefix(".")
 
 
 def _block_depth(paths: list[list[str]]) -> int:
@@ -190,37 +133,68 @@ def _block_depth(paths: list[list[str]]) -> int:
     return depth
 
 
-class _Importer:
-    """Converts a traced, shape-propagated graph into a ``Network``."""
+def invocation(node: fx.Node, module: nn.Module | None, *, registered: bool = True) -> Invocation:
+    """How the node calls its op (the cross-check tools count some ops by that)."""
+    if node.op == "call_module":
+        return Invocation("module", type(module).__name__, registered)
+    if node.op == "call_method":
+        return Invocation("method", str(node.target))
+    target = node.target
+    name = getattr(target, "__name__", str(target))
+    if getattr(F, name, None) is target:  # F.gelu is a builtin whose __module__ is torch._C._nn
+        return Invocation("function", name)
+    if getattr(target, "__module__", "") in ("_operator", "operator"):
+        return Invocation("operator", name)
+    return Invocation("torch", name)
 
-    def __init__(self, traced: fx.GraphModule, name: str, shape: tuple[int, ...]) -> None:
-        self.traced = traced
+
+class Importer:
+    """Converts a recorded, shape-described graph into a ``Network``.
+
+    modules: the call_module targets' modules; parameters: every named parameter of the
+    wrapped root (for the unused ones); called: the paths of every module that ran.
+    """
+
+    def __init__(
+        self, graph: fx.Graph, *, modules: Mapping[str, nn.Module], root: nn.Module, called: set[str],
+        name: str, shape: tuple[int, ...], path: str, engine: str,
+    ) -> None:
+        self.graph, self.modules, self.root, self.called = graph, modules, root, called
+        self.path, self.engine = path, engine
         self.b = GraphBuilder(name, config={"module": name, "input": "x".join(map(str, shape))})
         self.values: dict[fx.Node, Any] = {}
         self.owners: dict[str, str] = {}  # module path -> node holding its weights
         self.used: Counter = Counter()
-        self.absorbed = _absorbed_adds(traced.graph)
-        paths = [_module_path(n).split(".") for n in traced.graph.nodes if _module_path(n)]
+        self.absorbed = _absorbed_adds(graph)
+        paths = [module_path(n).split(".") for n in graph.nodes if module_path(n)]
         self.depth = _block_depth(paths)
         self.block = "network"
         self.outputs: list[str] = []
+        self.read_parameters: set[int] = set()  # ids of the parameters the calls read
+        self.parameters = dict(root.named_parameters())
+        self.registered = {id(m) for m in nn.Module.modules(root)}
 
     def run(self) -> Network:
-        for node in self.traced.graph.nodes:
+        for node in self.graph.nodes:
             if node not in self.absorbed:
                 self.values[node] = getattr(self, f"_{node.op}")(node)
         if not self.outputs:
-            raise FxImportError(f"{self.b.build().name} returns no tensor")
-        return self.b.build(self.outputs)
+            raise ModuleImportError(f"{self.b.build().name} returns no tensor")
+        return self.b.build(self.outputs, imported=self._imported())
 
     # ---- one method per fx node kind ------------------------------------------------
 
     def _placeholder(self, node: fx.Node) -> Tensor:
-        shape = _meta_shapes(node)
-        return Tensor(Port(self.b.input(_as_shape(shape)), 0), shape)
+        shape = _described(node).shape
+        return Tensor(Port(self.b.input(as_shape(shape)), 0), shape)
 
-    def _get_attr(self, node: fx.Node) -> _Opaque:
-        return _Opaque()  # a parameter or buffer read directly: the calls using it are unknown
+    def _get_attr(self, node: fx.Node) -> Param | _Opaque:
+        """A parameter or buffer read directly (``F.conv2d(x, self.weight)``)."""
+        tensor = self.parameters.get(str(node.target))
+        if tensor is not None:
+            self.read_parameters.add(id(tensor))
+        shape = _described(node).shape
+        return Param(str(node.target), shape) if shape is not None and not _described(node).several else _Opaque()
 
     def _output(self, node: fx.Node) -> None:
         for value in _flatten(self._resolve(node.args[0])):
@@ -230,7 +204,8 @@ class _Importer:
                     self.outputs.append(ref)
 
     def _call_module(self, node: fx.Node) -> Any:
-        module = self.traced.get_submodule(str(node.target))
+        module = self.modules[str(node.target)]
+        self.read_parameters |= {id(p) for p in module.parameters()}
         args, kwargs = self._resolve(node.args), self._resolve(dict(node.kwargs))
         arguments = bind(module.forward, args, kwargs)
         return self._apply(node, type(module), arguments, target=type(module).__name__, module=module)
@@ -253,6 +228,8 @@ class _Importer:
             return type(value)(self._resolve(v) for v in value)
         if isinstance(value, dict):
             return {k: self._resolve(v) for k, v in value.items()}
+        if isinstance(value, slice):
+            return slice(self._resolve(value.start), self._resolve(value.stop), self._resolve(value.step))
         return value
 
     def _arguments(self, node: fx.Node) -> dict[str, Any] | None:
@@ -274,44 +251,48 @@ class _Importer:
             return Tensor(Port(source.node, index), source.shapes[index])
         start, stop = source.ranges[index]
         with self._in_block(node):
-            ref = self._add_node(Slice(start=start, stop=stop), [source.tensor], node)
-        return Tensor(Port(ref, 0), _meta_shapes(node))
+            ref = self._add_node(Slice(start=start, stop=stop), [source.tensor], node, None)
+        return Tensor(Port(ref, 0), _described(node).shape)
 
     def _apply(
         self, node: fx.Node, key: Any, arguments: dict | None, *, target: str, module: nn.Module | None = None
     ) -> Any:
-        out = _meta_shapes(node)
-        if out is None:
-            return _Opaque()  # not a tensor (x.size(0), ...): no op of its own
-        chunks = _chunk_ranges(key, arguments, out)
+        described = _described(node)
+        out = described.shape
+        if out is None:  # not a tensor: x.size(0) is an int the calls after it use
+            return described.value if described.value is not None else _Opaque()
+        chunks = _chunk_ranges(key, arguments, out) if described.several else None
         if chunks:
             return _Chunks(arguments["input"], chunks)
-        result = self._handle(key, arguments, out, module)
+        result = self._handle(key, arguments, described, module)
         if isinstance(result, Alias):
-            return Tensor(result.tensor.ref, out)
+            return Tensor(result.tensor.ref, out, described.contiguous)
         with self._in_block(node):
             if isinstance(result, Mapped):
-                ref = self._add_node(result.op, list(result.inputs), node, shares=self._owner(node, module))
+                ref = self._add_node(result.op, list(result.inputs), node, module, shares=self._owner(node, module))
             else:
                 ref = self._unknown(node, target, arguments, out)
-        return Tensor(Port(ref, 0), out) if _is_single(out) else _Multi(ref, out)
+        return _Multi(ref, out) if described.several else Tensor(Port(ref, 0), out, described.contiguous)
 
-    def _handle(self, key: Any, arguments: dict | None, out: Any, module: nn.Module | None) -> Mapped | Alias | None:
+    def _handle(self, key: Any, arguments: dict | None, described: Described,
+                module: nn.Module | None) -> Mapped | Alias | None:
         handler = handler_for(key)
         if handler is None or arguments is None:
             return None
+        out = described.shape
+        call = Call(arguments=arguments, out_shape=out, module=module, out_contiguous=described.contiguous)
         try:
-            result = handler(Call(arguments=arguments, out_shape=out, module=module))
-        except (TypeError, ValueError):  # an argument only known at run time (a traced size, a parameter)
+            result = handler(call)
+        except (TypeError, ValueError, KeyError, ShapeError):  # an argument of a form the handler does not take
             return None
-        return None if isinstance(result, Mapped) and not self._fits(result, out) else result
+        return None if isinstance(result, Mapped) and not self._fits(result, out, described.several) else result
 
-    def _fits(self, result: Mapped, out: Any) -> bool:
+    def _fits(self, result: Mapped, out: Any, several: bool) -> bool:
         """Does archscope's op give the traced shape? (If not, the call counts as unknown.)"""
         shapes = [self.b.shape(t.ref.node) for t in result.inputs]
-        main = out if _is_single(out) else out[0]
+        main = out[0] if several else out
         try:
-            return result.op.output_shape(shapes) == _as_shape(main)
+            return result.op.output_shape(shapes) == as_shape(main)
         except (ShapeError, ValueError):
             return False
 
@@ -323,20 +304,21 @@ class _Importer:
     def _unknown(self, node: fx.Node, target: str, arguments: dict | None, out: Any) -> str:
         values = list(arguments.values()) if arguments is not None else list(self._resolve(node.args))
         inputs = [v for v in _flatten(values) if isinstance(v, Tensor)]
-        shapes = [out] if _is_single(out) else list(out)
-        op = UnknownOp(target=target, shape=_as_shape(shapes[0]), outputs=len(shapes))
-        return self._add_node(op, inputs, node)
+        shapes = list(out) if _described(node).several else [out]
+        op = UnknownOp(target=target, shape=as_shape(shapes[0]), outputs=len(shapes))
+        return self._add_node(op, inputs, node, None)
 
-    def _add_node(self, op: Op, inputs: list[Tensor], node: fx.Node, *, shares: str | None = None) -> str:
+    def _add_node(self, op: Op, inputs: list[Tensor], node: fx.Node, module: nn.Module | None, *,
+                  shares: str | None = None) -> str:
         layers = 1 if op.counts_as_layer else 0
-        call = _INVOCATIONS.get(node.op, Invocation.FUNCTION)
-        ref = self.b.add(op, *(t.ref for t in inputs), name=self._name(node), layers=layers, shares=shares, call=call)
+        ref = self.b.add(op, *(t.ref for t in inputs), name=self._name(node), layers=layers, shares=shares,
+                         call=invocation(node, module, registered=id(module) in self.registered))
         if node.op == "call_module" and shares is None and not isinstance(op, UnknownOp):
             self.owners.setdefault(str(node.target), ref)
         return ref
 
     def _name(self, node: fx.Node) -> str:
-        parts = _module_path(node).split(".")
+        parts = module_path(node).split(".")
         rest = ".".join(parts[self.depth + 1 :]).replace("__", ".") or (parts[-1] if node.op == "call_module" else "")
         rest = rest or node.name
         name = f"{rest}.{node.name}" if self.used[(self.block, rest)] else rest
@@ -346,11 +328,36 @@ class _Importer:
     def _in_block(self, node: fx.Node) -> Any:
         """Enter the block of the node's module. Function calls at the top level and
         second calls of a module (shared weights) stay in the block of the node before."""
-        parts = _module_path(node).split(".")
+        parts = module_path(node).split(".")
         repeated = node.op == "call_module" and str(node.target) in self.owners
         if len(parts) > self.depth and parts[self.depth] and not repeated:
             self.block = parts[self.depth]
         return self.b.block(self.block)
+
+    # ---- what the module holds but the calls never read ------------------------------
+
+    def _imported(self) -> Imported:
+        return Imported(path=self.path, engine=self.engine, unused_parameters=self._unused(),
+                        unregistered_parameters=self._unregistered())
+
+    def _unused(self) -> dict[str, int]:
+        """Top-most module never called -> its parameters nothing read (a parameter of a
+        module that ran but never read is listed by its own name)."""
+        ran = {".".join(path.split(".")[:i]) for path in self.called for i in range(1, path.count(".") + 2)}
+        unused: Counter = Counter()
+        for name, parameter in self.parameters.items():
+            if id(parameter) in self.read_parameters:
+                continue
+            parts = name.split(".")
+            owner = next((".".join(parts[:i]) for i in range(2, len(parts)) if ".".join(parts[:i]) not in ran), name)
+            unused[owner.removeprefix(ROOT).removeprefix(".")] += parameter.numel()
+        return dict(unused)
+
+    def _unregistered(self) -> int:
+        """Parameters of called layers that the root's ``parameters()`` does not list."""
+        registered = {id(p) for p in self.root.parameters()}
+        seen = {id(p): p.numel() for m in self.modules.values() for p in m.parameters() if id(p) not in registered}
+        return sum(seen.values())
 
 
 def _flatten(value: Any) -> Iterator[Any]:
@@ -364,42 +371,15 @@ def _flatten(value: Any) -> Iterator[Any]:
         yield value
 
 
-def _is_single(out: Any) -> bool:
-    return out is None or not out or not isinstance(out[0], tuple)
-
-
 def _chunk_ranges(key: Any, arguments: dict | None, out: Any) -> tuple[tuple[int, int], ...] | None:
     """Channel ranges of ``chunk``/``split`` along dim 1 of a 4-D tensor."""
     name = key if isinstance(key, str) else getattr(key, "__name__", "")
     if name not in ("chunk", "split") or not arguments or not isinstance(arguments.get("input"), Tensor):
         return None
-    if arguments.get("dim", 0) not in (1, -3) or len(arguments["input"].shape) != 4 or _is_single(out):
+    if arguments.get("dim", 0) not in (1, -3) or len(arguments["input"].shape) != 4:
         return None
     ranges, start = [], 0
     for shape in out:
         ranges.append((start, start + shape[1]))
         start += shape[1]
     return tuple(ranges)
-
-
-def from_module(module: nn.Module, input_shape: Sequence[int], *, name: str | None = None) -> Network:
-    """The archscope network of ``module`` applied to one input of ``input_shape``
-    (N, C, H, W). Raises ``FxImportError`` with a one-line message on failure."""
-    shape = tuple(int(d) for d in input_shape)
-    if len(shape) != 4 or min(shape) < 1:
-        raise FxImportError(f"the input shape must be 4 positive sizes NxCxHxW, got {'x'.join(map(str, shape))}")
-    traced = _trace(module, shape)
-    return _Importer(traced, name or type(module).__name__, shape).run()
-
-
-def parse_input_shape(text: str) -> tuple[int, ...]:
-    """``"1x3x512x1024"`` -> ``(1, 3, 512, 1024)``."""
-    try:
-        shape = tuple(int(part) for part in text.lower().replace("×", "x").split("x"))
-    except ValueError:
-        raise FxImportError(f"{text!r} is not an input shape NxCxHxW (e.g. 1x3x512x1024)") from None
-    if len(shape) != 4 or min(shape) < 1:
-        raise FxImportError(f"{text!r} is not an input shape NxCxHxW (e.g. 1x3x512x1024)")
-    return shape
-
-
