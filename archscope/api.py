@@ -26,7 +26,9 @@ if TYPE_CHECKING:
     from archscope.latency.model import LatencyPrediction
     from archscope.latency.profile import DeviceProfile
     from archscope.report.plots import (  # noqa: F401  (re-exported below)
+        plot_accuracy,
         plot_breakdown,
+        plot_learning_curves,
         plot_pareto_front,
         plot_roofline,
         plot_space_map,
@@ -36,7 +38,8 @@ if TYPE_CHECKING:
     from archscope.search.folder import SearchRun
 
 #: the figures of ``archscope.report.plots`` this module re-exports
-PLOTS = ("plot_pareto_front", "plot_trials", "plot_space_map", "plot_breakdown", "plot_roofline", "plot_validation")
+PLOTS = ("plot_pareto_front", "plot_trials", "plot_space_map", "plot_breakdown", "plot_roofline", "plot_validation",
+         "plot_accuracy", "plot_learning_curves")
 
 
 def resolve_config(family: str, **hyper: Any) -> dict[str, Any]:

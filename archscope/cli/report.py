@@ -76,8 +76,8 @@ def open_in_browser(path: Path) -> None:
 
 
 report_app = typer.Typer(rich_markup_mode=None)
-SOURCE_HELP = ("a search run folder (archscope search --out DIR), or a latency validation's .json "
-               "(validate latency --out)")
+SOURCE_HELP = ("a search run folder (archscope search --out DIR), a folder of trained networks "
+               "(archscope train --rows ... --out DIR), or a latency validation's .json (validate latency --out)")
 OUT_HELP = "where to write it (default: RUN_DIR/report.html; for a .json, the same name .html)"
 
 
@@ -88,12 +88,13 @@ def report(
     plotly_js: PlotlyJsOption = PlotlyJs.INLINE,
     open_report: OpenOption = False,
 ) -> None:
-    """Write an interactive HTML report of a search run: its Pareto front, trials, the
-    space's map, the chosen networks' costs and its configuration."""
+    """Write an interactive HTML report of a search run (its Pareto front, trials, the
+    space's map, the chosen networks' costs and its configuration), of trained networks
+    (mIoU against predicted fps, learning curves, summary) or of a latency validation."""
     validation = run_dir.suffix == ".json"
     target = out or (run_dir.with_suffix(".html") if validation else run_dir / "report.html")
     check_target(target, "--out")
-    page = _validation(run_dir) if validation else _search(run_dir)
+    page = _validation(run_dir) if validation else _cohort(run_dir) if _is_cohort(run_dir) else _search(run_dir)
     publish(page, target, plotly_js=plotly_js, open_browser=open_report, option="--out")
 
 
@@ -109,6 +110,24 @@ def _search(folder: Path) -> "Page":
         raise typer.BadParameter(str(error), param_hint="'RUN_DIR'") from None
     with _err.status("costing the front, the reference networks and the space..."):
         return search_page(run, profile, command=this_command())
+
+
+def _is_cohort(folder: Path) -> bool:
+    from archscope.cohort.folder import is_cohort
+
+    return is_cohort(folder)
+
+
+def _cohort(folder: Path) -> "Page":
+    from archscope.cohort.folder import load_cohort
+    from archscope.report.cohort_page import cohort_page
+    from archscope.search.folder import RunError
+
+    try:
+        cohort = load_cohort(folder)
+    except RunError as error:
+        raise typer.BadParameter(str(error), param_hint="'RUN_DIR'") from None
+    return cohort_page(cohort, command=this_command())
 
 
 def _validation(path: Path) -> "Page":

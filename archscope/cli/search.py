@@ -20,6 +20,8 @@ from archscope.cli import state
 from archscope.cli.options import common_option, parse_resolution, parsed
 from archscope.cli.render import to_json
 from archscope.search.constraints import BOUNDS
+from archscope.search.objectives import METRICS, MINIMISED, parse_objectives
+from archscope.search.pruners import DEFAULT_PRUNER, PRUNERS
 from archscope.search.samplers import SAMPLERS
 
 search_app = typer.Typer(rich_markup_mode=None)
@@ -84,6 +86,8 @@ def _front_table(outcome: Any) -> Table:
             value = record[column]
             if column in ("latency_ms", "fps"):
                 cells.append(f"{value:.2f}")
+            elif column == "miou":
+                cells.append(f"{100 * value:.1f}%")
             elif column in ("params", "macs"):
                 cells.append(f"{int(value):,}")
             else:
@@ -93,6 +97,8 @@ def _front_table(outcome: Any) -> Table:
 
 
 def _summary(outcome: Any) -> list[str]:
+    from archscope.search.runner import proxy_totals
+
     counts = outcome.counts
     request = outcome.request
     lines = [f"{counts['trials']:,} {'configurations' if request.enumerates else 'finished trials'}, "
@@ -102,6 +108,10 @@ def _summary(outcome: Any) -> list[str]:
                      f"{outcome.true_hypervolume:.6g} ({outcome.true_front_size} points, exhaustive)")
     else:
         lines.append(f"hypervolume {outcome.hypervolume:.6g}")
+    proxy = proxy_totals(outcome.trials)
+    if proxy:
+        lines.append(f"{proxy['proxy_trainings']} proxy trainings ({proxy['proxy_pruned']} pruned, "
+                     f"pruner {request.pruner}): {proxy['proxy_steps']:,} training steps")
     lines.append("wrote " + ", ".join(str(f) for f in outcome.files))
     if not request.enumerates:
         lines.append(f"study {request.study_name!r} in {request.storage_url}")
@@ -116,6 +126,7 @@ def _resume_hint(outcome: Any) -> str:
 
 def _payload(outcome: Any) -> dict[str, Any]:
     from archscope.search.run import pareto_records
+    from archscope.search.runner import proxy_totals
 
     request = outcome.request
     counts = outcome.counts
@@ -137,6 +148,8 @@ def _payload(outcome: Any) -> dict[str, Any]:
         "true_front_points": outcome.true_front_size,
         "interrupted": outcome.interrupted,
         "files": [str(f) for f in outcome.files],
+        "pruner": request.pruner,
+        **proxy_totals(outcome.trials),
     }
 
 
@@ -162,7 +175,32 @@ def _options() -> list[inspect.Parameter]:
         common_option("out", Annotated[Optional[Path], typer.Option("--out", metavar="DIR", help="run folder (default: results/runs/<study name>/)")], None),
         common_option("output_format", Annotated[SearchFormat, typer.Option("--format", help="table (rich) or json (one object)")], SearchFormat.TABLE),
         common_option("true_front", Annotated[bool, typer.Option("--true-front/--no-true-front", help="enumerate the space when it is small enough, to compare with its exhaustive front; --no-true-front skips that (the reference point then comes from the space's corners)")], True),
+        *_accuracy_options(),
     ]
+
+
+def _accuracy_options() -> list[inspect.Parameter]:
+    """``--objective`` and the proxy task's options (``archscope.search.proxy``)."""
+    pruners = "|".join(PRUNERS)
+    return [
+        common_option("objective", Annotated[Optional[str], typer.Option("--objective", metavar="METRIC[,METRIC...]", help=f"objectives instead of the space's, each maximised ({', '.join(MINIMISED)} minimised) unless METRIC:maximize|minimize: {', '.join(METRICS)}; miou trains each feasible candidate briefly on the proxy task")], None),
+        common_option("proxy_steps", Annotated[Optional[int], typer.Option("--proxy-steps", min=1, help="miou: training steps per candidate (default 200)")], None),
+        common_option("proxy_resolution", Annotated[Optional[str], typer.Option("--proxy-resolution", metavar="HxW", help="miou: training crop (default 64x64)")], None),
+        common_option("proxy_batch", Annotated[Optional[int], typer.Option("--proxy-batch", min=1, help="miou: images per training step (default 8)")], None),
+        common_option("data", Annotated[Optional[str], typer.Option("--data", metavar="SPEC", help="miou: shapes (built-in, default) or cityscapes:DIR")], None),
+        common_option("pruner", Annotated[Optional[str], typer.Option("--pruner", metavar=pruners, help="miou: " + "; ".join(f"{p.name}: {p.help}" for p in PRUNERS.values()) + f" (default {DEFAULT_PRUNER})")], None),
+    ]
+
+
+def _proxy_overrides(given: dict[str, Any]) -> dict[str, Any]:
+    """The proxy task's fields given on the command line."""
+    resolution = given.get("proxy_resolution")
+    return {
+        "steps": given.get("proxy_steps"),
+        "batch": given.get("proxy_batch"),
+        "data": given.get("data"),
+        "resolution": tuple(parsed("--proxy-resolution", parse_resolution, resolution)) if resolution else None,
+    }
 
 
 def search(
@@ -188,10 +226,18 @@ def search(
                 raise _bad(f"{given[bound.key]} must be > 0", f"'{bound.flag}'") from None
     if sampler is not None and sampler not in SAMPLERS:
         raise _bad(f"{sampler!r} is not one of {', '.join(SAMPLERS)}", "'--sampler'")
+    pruner = given.get("pruner")
+    if pruner is not None and pruner not in PRUNERS:
+        raise _bad(f"{pruner!r} is not one of {', '.join(PRUNERS)}", "'--pruner'")
+    try:
+        objectives = parse_objectives(given["objective"]) if given.get("objective") else None
+    except ValueError as error:
+        raise _bad(str(error), "'--objective'") from None
     options = SearchOptions(
         space=space, device=device, resolution=parsed("--resolution", parse_resolution, resolution) if resolution is not None else None,
         limits=limits, trials=trials, sampler=sampler, seed=seed, storage=storage,
         study_name=study_name, out=out, true_front=true_front, command=" ".join(["archscope", *map(shlex.quote, state.argv)]),
+        objectives=objectives, proxy=_proxy_overrides(given), pruner=pruner,
     )
     progress = _LazyProgress()
     try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import inspect
 import os
+import shlex
 import sys
 from datetime import datetime
 from enum import StrEnum
@@ -24,7 +25,7 @@ from rich.table import Table
 from archscope.cli.errors import domain_errors
 from archscope.cli.options import common_option, convert_hyper, family_options, parse_number, parsed
 from archscope.cli.render import to_json
-from archscope.families import FAMILIES, Family, get_family
+from archscope.families import DEFAULT_FAMILY, FAMILIES, Family, get_family
 from archscope.train.schedule import Schedule
 
 if TYPE_CHECKING:  # torch is imported by the commands that train, not by the CLI
@@ -103,6 +104,8 @@ COMMON = [
     ),
     _number("--seed", "0", "seed of the weights, the data and the augmentation"),
     _number("--workers", "0", "data-loading processes"),
+    _number("--threads", "0", "torch threads (0: torch's default, one per core; give each of several processes "
+            "on one machine its share)"),
     common_option(
         "output_format",
         Annotated[TrainFormat, typer.Option("--format", help="table (rich) or json")],
@@ -177,6 +180,15 @@ def _one_line(error: Exception) -> str:
     return line.split("Error: ", 1)[-1] if line.startswith("archscope.") else line
 
 
+def set_threads(values: dict[str, Any]) -> None:
+    """``--threads N``: torch's intra-op threads (0 leaves torch's default)."""
+    threads = parsed("--threads", lambda text: parse_number(text, int, 0), values["threads"])
+    if threads:
+        import torch
+
+        torch.set_num_threads(int(threads))
+
+
 def run_train(family: str, hyper: dict[str, Any], **values: Any) -> int:
     from archscope.data import DatasetError
     from archscope.train import distributed
@@ -184,6 +196,7 @@ def run_train(family: str, hyper: dict[str, Any], **values: Any) -> int:
     from archscope.train.progress import RichProgress
 
     config = build_config(family, hyper, values)
+    set_threads(values)
     output_format: TrainFormat = values["output_format"]
     main_process = int(os.environ.get("RANK", "0")) == 0
     context = distributed.setup()
@@ -283,12 +296,44 @@ def from_run_callback() -> Callable[..., Any]:
             Annotated[str, typer.Option("--row", metavar="N", help="row of pareto.csv to train (0 = first)")],
             "0",
         ),
+        common_option(
+            "rows",
+            Annotated[
+                str | None,
+                typer.Option(
+                    "--rows",
+                    metavar="front|all|N,N,...",
+                    help="train several networks of the run under one recipe: its front, every feasible trial, or "
+                    "rows of pareto.csv; each in OUT/<name>/, summary in OUT/summary.csv (default --out RUN_DIR/trained)",
+                ),
+            ],
+            None,
+        ),
+        common_option(
+            "baselines",
+            Annotated[
+                str | None,
+                typer.Option("--baselines", metavar="NAME,...", help="the family's presets to train with them "
+                             "(e.g. ndnet29,ndnet45,ndnet61)"),
+            ],
+            None,
+        ),
+        common_option(
+            "storage",
+            Annotated[
+                str | None,
+                typer.Option("--storage", metavar="URL|PATH", help="with --rows: the work list's Optuna storage "
+                             "(SQLAlchemy URL or journal file), shared by every worker (default: sqlite in --out)"),
+            ],
+            None,
+        ),
         common_option("resolution", resolution, resolution_default),
         common_option("batch", batch, batch_default),
     ]
 
     def callback(
-        ctx: typer.Context, run_dir: str | None, row: str, resolution: str, batch: str, **values: Any
+        ctx: typer.Context, run_dir: str | None, row: str, rows: str | None, baselines: str | None,
+        storage: str | None, resolution: str, batch: str, **values: Any
     ) -> int | None:
         if ctx.invoked_subcommand is not None:
             given = [p.opts[0] for p in ctx.command.params if ctx.get_parameter_source(p.name).name == "COMMANDLINE"]
@@ -297,6 +342,12 @@ def from_run_callback() -> Callable[..., Any]:
                     f"{given[0]} goes after the family name (archscope train FAMILY {given[0]} ...)"
                 )
             return None
+        if rows is not None or baselines is not None:
+            if ctx.get_parameter_source("row").name == "COMMANDLINE":
+                raise typer.BadParameter("give --row N (one network) or --rows (several), not both", param_hint="'--row'")
+            return _cohort(run_dir, rows, baselines, storage, resolution, batch, values)
+        if storage is not None:
+            raise typer.BadParameter("--storage shares the work of --rows between workers: give --rows", param_hint="'--storage'")
         if run_dir is None:
             raise typer.BadParameter("give a family (archscope train ndnet ...) or --from RUN_DIR --row N")
         index = parsed("--row", lambda text: parse_number(text, int, 0), row)
@@ -311,6 +362,24 @@ def from_run_callback() -> Callable[..., Any]:
 
     callback.__signature__ = inspect.Signature([*own, *COMMON])  # type: ignore[attr-defined]
     return callback
+
+
+def _cohort(
+    run_dir: str | None, rows: str | None, baselines: str | None, storage: str | None, resolution: str, batch: str,
+    values: dict[str, Any],
+) -> int:
+    """``--rows``/``--baselines``: the recipe from the training options, for every network."""
+    from archscope.cli import state
+    from archscope.cli.train_cohort import run_cohort_command
+
+    family = get_family(DEFAULT_FAMILY)  # the recipe's crop and batch are read as any family reads them
+    hyper = {"resolution": parsed("--resolution", family.hyper["resolution"].parse, resolution),
+             "batch": parsed("--batch", family.hyper["batch"].parse, batch)}
+    recipe = build_config(family.name, hyper, {**values, "out": values["out"] or "cohort", "resume": False})
+    set_threads(values)
+    command = " ".join(["archscope", *map(shlex.quote, state.argv)])
+    return run_cohort_command(run_dir, rows, baselines, storage, recipe, values["out"], values["output_format"].value,
+                              command)
 
 
 app = typer.Typer(

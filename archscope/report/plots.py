@@ -19,7 +19,8 @@ if TYPE_CHECKING:
 
     from archscope.latency.validate import ValidationResult
 
-__all__ = ["plot_breakdown", "plot_pareto_front", "plot_roofline", "plot_space_map", "plot_trials", "plot_validation"]
+__all__ = ["plot_accuracy", "plot_breakdown", "plot_learning_curves", "plot_pareto_front", "plot_roofline",
+           "plot_space_map", "plot_trials", "plot_validation"]
 
 
 def _profile(device: str | DeviceProfile) -> DeviceProfile:
@@ -91,3 +92,19 @@ def plot_validation(result: ValidationResult | str | Path) -> go.Figure:
         return validation_figure(validation_info(result.candidates, device=result.device))
     summary, rows = load_validation(result)
     return validation_figure(validation_info(rows, device=str(summary["device"])))
+
+
+def plot_accuracy(folder: str | Path) -> go.Figure:
+    """Trained networks (``archscope train --rows ... --out DIR``): mIoU against predicted fps."""
+    from archscope.cohort.folder import load_cohort
+    from archscope.report.figures import accuracy_figure, accuracy_info
+
+    return accuracy_figure(accuracy_info(load_cohort(folder)))
+
+
+def plot_learning_curves(folder: str | Path) -> go.Figure:
+    """Trained networks: mIoU and training loss against the step, one line per network."""
+    from archscope.cohort.folder import load_cohort
+    from archscope.report.figures import learning_curves_figure, learning_curves_info
+
+    return learning_curves_figure(learning_curves_info(load_cohort(folder)))

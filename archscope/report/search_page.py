@@ -68,6 +68,9 @@ def _reference_sentence(run: SearchRun, reference: Reference) -> str:
     violation = _violation(run, metrics)
     if violation:
         return f"{head}, {violation}."
+    if run.space.learned:
+        return (f"{head}; this search did not train it, so its {', '.join(run.space.learned)} is unknown "
+                "(archscope train --from RUN_DIR --rows front --baselines ... trains both).")
     index = dominating(metrics, run.pareto, run.space.objectives) if len(run.pareto) else None
     if index is None:
         return f"{head}: no front point dominates it."

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from archscope.search.constraints import is_feasible
+from archscope.search.objectives import LEARNED
 from archscope.search.pareto import front
 from archscope.search.vectorized import GridEvaluator
 
@@ -62,8 +63,7 @@ def enumerate_space(space: SearchSpace, profile: DeviceProfile, *, max_configs: 
     for key, value in violations.items():
         table[f"violation[{key}]"] = value
     table["feasible"] = is_feasible(violations) if violations else True
-    return Enumeration(
-        table=table,
-        front=front(table, space.objectives, config_columns=config_columns(space), prefer=space.defaults()),
-        full_evaluations=evaluator.full_evaluations,
-    )
+    # a learned objective (miou) is not enumerated: the front of the analytic ones
+    analytic = tuple(o for o in space.objectives if o.metric not in LEARNED)
+    true_front = front(table, analytic, config_columns=config_columns(space), prefer=space.defaults()) if analytic else table.iloc[:0]
+    return Enumeration(table=table, front=true_front, full_evaluations=evaluator.full_evaluations)

@@ -18,6 +18,7 @@ import pandas as pd
 
 from archscope.families import DEFAULT_FAMILY, Family, HyperError, get_family
 from archscope.search.space import SearchSpace, SpaceError, space_from_dict
+from archscope.train.model import NOT_TRAINED
 
 RUN_FILES = ("config.toml", "trials.csv", "pareto.csv")
 #: columns a report reads from trials.csv (the metrics and the configuration)
@@ -119,7 +120,7 @@ def _truth(value: Any) -> bool:
 
 #: hyper-parameters a row does not set when it is read to train: a run sets its classes,
 #: batch and crop itself, and a searched backbone is trained with its family's default head
-NOT_FROM_ROW = ("classes", "batch", "resolution", "head")
+NOT_FROM_ROW = NOT_TRAINED
 
 
 def row_config(family: Family, row: Mapping[str, Any], *, where: str, skip: tuple[str, ...] = ()) -> dict[str, Any]:

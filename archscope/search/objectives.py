@@ -3,7 +3,9 @@
 A candidate is costed with the full analytic model (``archscope.cost`` + the device's
 latency prediction); its metrics are what objectives and constraints
 (``archscope.search.constraints``) refer to. Any registered family can be evaluated; the
-``width`` metrics exist only for configurations with a ``widths`` tuple.
+``width`` metrics exist only for configurations with a ``widths`` tuple. A *learned*
+metric (``miou``) is not analytic: it is measured by training the candidate briefly on
+a proxy task (``archscope.search.proxy``), only for feasible candidates.
 """
 
 from __future__ import annotations
@@ -28,10 +30,13 @@ METRICS: dict[str, str] = {
     "macs": "multiply-accumulates of convs and linear layers",
     "latency_ms": "predicted latency on the space's device, ms",
     "fps": "predicted frames per second on the space's device (batch / latency)",
+    "miou": "mIoU after a short training on the space's proxy task (feasible candidates only; infeasible ones get 0)",
 }
 INT_METRICS = ("layers", "width", "max_width", "params", "macs")
 #: metrics read from a ``widths`` tuple (families without one have none)
 WIDTH_METRICS = ("width", "max_width")
+#: metrics measured by training (name -> (worst, best) value), not by the analytic model
+LEARNED: dict[str, tuple[float, float]] = {"miou": (0.0, 1.0)}
 
 
 class Direction(StrEnum):
@@ -48,6 +53,27 @@ class Objective:
     def sign(self) -> float:
         """Multiplies the metric into a loss (Optuna's hypervolume minimises)."""
         return -1.0 if self.direction is Direction.MAXIMIZE else 1.0
+
+
+#: metrics ``--objective METRIC`` minimises (the others it maximises)
+MINIMISED = ("latency_ms", "macs")
+
+
+def parse_objectives(text: str) -> tuple[Objective, ...]:
+    """``"miou,layers"`` or ``"miou,latency_ms:minimize"``: objectives in the given order,
+    each in its usual direction unless ``:maximize``/``:minimize`` follows it."""
+    objectives = []
+    for item in (part.strip() for part in text.split(",")):
+        metric, _, direction = item.partition(":")
+        if metric not in METRICS:
+            raise ValueError(f"{metric!r} is not a metric ({', '.join(METRICS)})")
+        direction = direction.strip() or ("minimize" if metric in MINIMISED else "maximize")
+        if direction not in ("maximize", "minimize"):
+            raise ValueError(f"{item!r}: the direction must be maximize or minimize")
+        objectives.append(Objective(metric=metric, direction=Direction(direction)))
+    if len({o.metric for o in objectives}) != len(objectives):
+        raise ValueError(f"{text!r} names a metric twice")
+    return tuple(objectives)
 
 
 def width_metrics(hyper: Mapping[str, Any]) -> dict[str, int]:

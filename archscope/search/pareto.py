@@ -7,11 +7,13 @@ the WFG algorithm Optuna's own samplers and plots use) expects.
 The reference point is fixed by the space, not by a run, so that the fronts of two runs
 (or a run and the exhaustive true front) are measured against the same point: each
 objective's worst value over the space, clamped by the bounds on that metric
-(``archscope.search.constraints``: a feasible point has fps >= min_fps...), then moved 1% of the objective's range further, so that a front's
-extreme points count. The worst value is taken over every configuration when the space
-was enumerated, else at the space's two corners (every parameter at its first value,
-every parameter at its last: the extremes when costs grow with every parameter, as
-NDNet's do; categorical choices are listed from the cheapest to the costliest).
+(``archscope.search.constraints``: a feasible point has fps >= min_fps...), then moved 1% of
+the objective's range further, so that a front's extreme points count. A learned metric's
+range is its own (mIoU: 0 to 1). An analytic metric's worst value is taken over every
+configuration when the space was enumerated, else at the space's two corners (every
+parameter at its first value, every parameter at its last: the extremes when costs grow
+with every parameter, as NDNet's do; categorical choices are listed from the cheapest to
+the costliest).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import numpy as np
 import pandas as pd
 from optuna._hypervolume import compute_hypervolume
 
-from archscope.search.objectives import Direction, Objective, evaluate
+from archscope.search.objectives import LEARNED, Direction, Objective, evaluate
 
 if TYPE_CHECKING:
     from archscope.latency.profile import DeviceProfile
@@ -95,11 +97,13 @@ def front(
 def reference_point(space: SearchSpace, profile: DeviceProfile, *, table: pd.DataFrame | None = None) -> np.ndarray:
     """The space's reference point, in losses (see the module docstring); ``table``:
     every configuration's metrics, when the space was enumerated."""
+    analytic = [o.metric for o in space.objectives if o.metric not in LEARNED]
     if table is not None and len(table):
-        metrics = table[[o.metric for o in space.objectives]]
+        metrics = table[analytic]
         evaluated = [metrics.min().to_dict(), metrics.max().to_dict()]
     else:
         evaluated = [evaluate(space.family, space.hyper(corner), profile) for corner in space.corners()]
+    evaluated = [{**values, **{name: LEARNED[name][i] for name in LEARNED}} for i, values in enumerate(evaluated)]
     point = []
     for objective in space.objectives:
         values = [float(c[objective.metric]) for c in evaluated]

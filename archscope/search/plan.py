@@ -22,6 +22,8 @@ from archscope.search.run import default_run_name
 from archscope.search.runner import SearchRequest
 from archscope.search.space import SearchSpace, load_space, space_from_dict
 from archscope.search.constraints import BY_KEY
+from archscope.search.objectives import Objective
+from archscope.search.pruners import DEFAULT_PRUNER, PRUNERS
 from archscope.search.samplers import SAMPLERS, get_sampler
 from archscope.search.storage import is_url, open_storage
 from archscope.search.study import StudyMismatch, StudySettings, find_study
@@ -49,11 +51,15 @@ class SearchOptions:
     out: Path | None = None
     true_front: bool = True
     command: str = ""
+    objectives: tuple[Objective, ...] | None = None  # replace the space's objectives
+    proxy: Mapping[str, Any] = field(default_factory=dict)  # ProxyTask fields given (--proxy-steps ...)
+    pruner: str | None = None  # a name in archscope.search.pruners.PRUNERS
 
     @property
     def overrides(self) -> dict[str, Any]:
         return {"device": self.device, "resolution": self.resolution,
-                **{key: self.limits.get(key) for key in BY_KEY}}
+                **{key: self.limits.get(key) for key in BY_KEY},
+                "objectives": self.objectives, "proxy": {k: v for k, v in self.proxy.items() if v is not None} or None}
 
 
 def run_defaults(space: str | None) -> dict[str, Any]:
@@ -118,6 +124,8 @@ def plan(options: SearchOptions) -> tuple[SearchRequest, optuna.storages.BaseSto
     if existing is not None and sampler is not None and sampler != existing.sampler:
         raise StudyMismatch(f"study {name!r} exists with sampler {existing.sampler}; drop --sampler to join it, or pick a new --study-name")
     sampler = sampler or (existing.sampler if existing else DEFAULT_SAMPLER)
+    pruner = _pruner(options.pruner or (defaults["pruner"] if defaults.get("pruner") in PRUNERS else None),
+                     existing, space, name)
     name = name or default_run_name(space.name, sampler)
     if options.seed is not None:
         seed = options.seed
@@ -133,5 +141,21 @@ def plan(options: SearchOptions) -> tuple[SearchRequest, optuna.storages.BaseSto
         storage=options.storage,
         true_front=options.true_front,
         command=options.command,
+        pruner=pruner,
     )
     return request, opened
+
+
+def _pruner(given: str | None, existing: StudySettings | None, space: SearchSpace, name: str | None) -> str | None:
+    """The pruner of an accuracy-aware search (a study's own when it exists); none for a
+    search without a learned objective."""
+    if given is not None and given not in PRUNERS:
+        raise ValueError(f"{given!r} is not one of {', '.join(PRUNERS)}")
+    if not space.learned:
+        if given is not None:
+            raise ValueError("--pruner stops proxy trainings early: it needs a learned objective (--objective miou)")
+        return None
+    if existing is not None and given is not None and given != existing.pruner:
+        raise StudyMismatch(f"study {name!r} exists with pruner {existing.pruner}; drop --pruner to join it, "
+                            "or pick a new --study-name")
+    return given or (existing.pruner if existing else None) or DEFAULT_PRUNER

@@ -5,9 +5,12 @@ the CLI spells them (``widths`` "24,48,96", ``depths``, ``expansion``; ERFNet's 
 "grouped"), the metrics (``layers``, ``width`` and ``max_width`` when the family has
 widths, ``params``, ``macs``, ``latency_ms``, ``fps``),
 ``feasible``, ``alternatives`` (other configurations with the same objective values) and
-``trial`` (its number in the study; empty for exhaustive runs). ``trials.csv`` has every
-trial (or every configuration of an exhaustive run) with its state, worker, parameter
-values, metrics and constraint violations. ``config.toml`` is the resolved run: the
+``trial`` (its number in the study; empty for exhaustive runs); ``miou`` too in an
+accuracy-aware search. ``trials.csv`` has every trial (or every configuration of an
+exhaustive run) with its state, worker, parameter values, metrics and constraint
+violations, and in an accuracy-aware search the training steps its proxy training ran
+(``proxy_steps``; 0 for infeasible candidates, which are not trained, and for
+configurations trained before, ``same_as_trial``). ``config.toml`` is the resolved run: the
 space under ``[space]`` and the sampler, seed, trials, storage and study under
 ``[run]``; ``archscope search --space DIR/config.toml`` repeats the run.
 """
@@ -34,7 +37,9 @@ if TYPE_CHECKING:
 
     from archscope.search.space import SearchSpace
 
-PARETO_METRICS = ("layers", "width", "max_width", "params", "macs", "latency_ms", "fps")
+PARETO_METRICS = ("layers", "width", "max_width", "params", "macs", "latency_ms", "fps", "miou")
+#: what a trial of an accuracy-aware search records about its proxy training
+PROXY_COLUMNS = ("proxy_steps", "same_as_trial")
 
 
 def default_run_name(space: str, sampler: str, now: dt.datetime | None = None) -> str:
@@ -56,6 +61,7 @@ def trials_frame(study: optuna.Study, space: SearchSpace) -> pd.DataFrame:
         entries = info.get("entries", {})
         row.update({name: entries.get(name, trial.params.get(name)) for name in space.names})
         row.update({name: info.get("metrics", {}).get(name) for name in metrics})
+        row.update({name: info[name] for name in PROXY_COLUMNS if name in info})
         for key, value in trial.constraints.items():
             row[f"violation[{key}]"] = value
         row["feasible"] = bool(info.get("feasible", False)) and trial.state is TrialState.COMPLETE
@@ -130,6 +136,7 @@ def pareto_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def summarize(frame: pd.DataFrame) -> dict[str, int]:
-    """Finished trials and feasible ones among them."""
+    """Finished trials (complete or pruned) and feasible complete ones among them."""
     done = completed(frame)
-    return {"trials": int(len(done)), "feasible": int(done["feasible"].astype(bool).sum())}
+    pruned = int((frame["state"] == "PRUNED").sum()) if "state" in frame else 0
+    return {"trials": int(len(done)) + pruned, "feasible": int(done["feasible"].astype(bool).sum())}

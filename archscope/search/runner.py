@@ -19,9 +19,11 @@ from archscope.search.pareto import hypervolume, reference_point
 from archscope.search.run import pareto_frame, summarize, trials_frame, write_config, write_csv
 from archscope.search.space import SearchSpace
 from archscope.search.objective import ATTR, SpaceObjective
+from archscope.search.proxy import ProxyTraining
+from archscope.search.pruners import DEFAULT_PRUNER, get_pruner
 from archscope.search.samplers import get_sampler
 from archscope.search.storage import open_storage, storage_url
-from archscope.search.study import StudySettings, finished, open_study, run_trials
+from archscope.search.study import FINISHED, StudySettings, companion_study, finished, open_study, run_trials
 from archscope.version import version
 
 if TYPE_CHECKING:
@@ -46,6 +48,7 @@ class SearchRequest:
     true_front: bool = True
     max_configs: int = MAX_CONFIGS
     command: str = ""
+    pruner: str | None = None  # a name in archscope.search.pruners.PRUNERS (learned objectives)
 
     @property
     def enumerates(self) -> bool:
@@ -136,6 +139,19 @@ def maybe_enumerate(space: SearchSpace, profile: DeviceProfile, *, max_configs: 
         return None
 
 
+def proxy_totals(trials: pd.DataFrame) -> dict[str, int]:
+    """Proxy trainings of a search with a learned objective: how many ran, were pruned,
+    and the training steps they spent (``proxy_steps`` of every trial)."""
+    if "proxy_steps" not in trials:
+        return {}
+    steps = trials["proxy_steps"].fillna(0).astype(int)
+    return {
+        "proxy_trainings": int((steps > 0).sum()),
+        "proxy_pruned": int(((trials["state"] == "PRUNED") & (steps > 0)).sum()),
+        "proxy_steps": int(steps.sum()),
+    }
+
+
 def _result(outcome: SearchOutcome) -> dict[str, Any]:
     counts = outcome.counts
     return {
@@ -149,6 +165,7 @@ def _result(outcome: SearchOutcome) -> dict[str, Any]:
         "reference_point_note": "in losses: maximised objectives negated",
         "duration_s": round(outcome.duration_s, 3),
         "interrupted": outcome.interrupted,
+        **proxy_totals(outcome.trials),
     }
 
 
@@ -161,6 +178,7 @@ def write_outputs(outcome: SearchOutcome) -> None:
     run = {
         "command": request.command,
         "sampler": request.sampler,
+        "pruner": request.pruner,
         "seed": request.seed,
         "worker_seed": outcome.worker_seed if outcome.worker_seed != request.seed else None,
         "trials": request.trials,
@@ -195,6 +213,17 @@ def _exhaustive(request: SearchRequest, enumeration: Enumeration, reference: np.
     )
 
 
+def _proxy_training(request: SearchRequest, storage: optuna.storages.BaseStorage) -> ProxyTraining | None:
+    """The proxy trainings of a search with a learned objective (``miou``): a companion
+    study with the request's pruner (``archscope.search.proxy``)."""
+    space = request.space
+    if not space.learned:
+        return None
+    assert space.proxy is not None
+    pruner = get_pruner(request.pruner or DEFAULT_PRUNER).make(space.proxy)
+    return ProxyTraining(space.proxy, space.family, companion_study(storage, request.study_name, pruner))
+
+
 def run_search(
     request: SearchRequest,
     profile: DeviceProfile,
@@ -212,6 +241,8 @@ def run_search(
     # other than NDNet): the constraints are then checked and the reference point taken
     # at the space's corners
     enumeration = None
+    if exhaustive and space.learned:
+        raise ValueError(f"the exhaustive sampler cannot measure {', '.join(space.learned)} (it needs training): use a sampler")
     if exhaustive or request.true_front:
         enumeration = maybe_enumerate(space, profile, max_configs=request.max_configs, force=exhaustive)
     check_feasible(space, profile, enumeration)
@@ -224,14 +255,15 @@ def run_search(
 
     request.out.mkdir(parents=True, exist_ok=True)
     storage = storage or open_storage(request.storage_url)
-    settings = StudySettings(space=space.to_dict(), sampler=request.sampler, seed=request.seed, trials=request.trials)
-    objective = SpaceObjective(space, profile)
+    settings = StudySettings(space=space.to_dict(), sampler=request.sampler, seed=request.seed, trials=request.trials,
+                             pruner=request.pruner)
+    objective = SpaceObjective(space, profile, proxy=_proxy_training(request, storage))
     study, created, worker_seed = open_study(storage, request.study_name, space, settings, objective)
     interrupted = False
 
     def on_trial(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
         if progress is not None:
-            done = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+            done = study.get_trials(deepcopy=False, states=FINISHED)
             progress(len(done), request.trials, sum(bool(t.user_attrs.get(ATTR, {}).get("feasible")) for t in done))
 
     if progress is not None:
@@ -243,7 +275,7 @@ def run_search(
     trials = trials_frame(study, space)
     pareto = pareto_frame(trials, space)
     true_volume = None
-    if enumeration is not None and request.true_front:
+    if enumeration is not None and request.true_front and not space.learned:
         true_volume = hypervolume(enumeration.front, space.objectives, reference)
     outcome = SearchOutcome(
         request=request,
@@ -253,7 +285,7 @@ def run_search(
         reference=reference,
         hypervolume=hypervolume(pareto, space.objectives, reference),
         true_hypervolume=true_volume,
-        true_front_size=None if enumeration is None else len(enumeration.front),
+        true_front_size=None if enumeration is None or space.learned else len(enumeration.front),
         interrupted=interrupted,
         created=created,
         worker_seed=worker_seed,

@@ -36,6 +36,9 @@ choices = [4]
 [[objectives]]
 metric = "layers"             # see archscope.search.objectives.METRICS
 direction = "maximize"
+
+# [proxy]                     # how a learned metric (miou) is measured: archscope.search.proxy
+# steps = 200
 ```
 
 ``archscope.search.parameters`` describes the ``[parameters]`` tables. A run's
@@ -56,10 +59,11 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping
 
 from archscope.families import get_family
-from archscope.search.objectives import METRICS, WIDTH_METRICS, Direction, Objective
+from archscope.search.objectives import LEARNED, METRICS, WIDTH_METRICS, Direction, Objective
 from archscope.families.hyper import Label, label, plain
 from archscope.search.constraints import BY_KEY, Constraints
 from archscope.search.parameters import Parameter, SpaceError, parse_parameter, typed, unknown_keys
+from archscope.search.proxy import ProxyTask, proxy_from_dict
 from archscope.search.rules import Rule, RuleError
 
 __all__ = ["Constraints", "Parameter", "SearchSpace", "SpaceError", "load_space", "space_from_dict"]
@@ -79,7 +83,14 @@ class SearchSpace:
     parameters: tuple[Parameter, ...]
     constraints: Constraints
     objectives: tuple[Objective, ...]
+    #: how learned metrics (miou) are measured; set when an objective is learned
+    proxy: ProxyTask | None = None
     source: str = field(default="", compare=False)
+
+    @property
+    def learned(self) -> tuple[str, ...]:
+        """The objectives' metrics measured by training (``miou``), not analytically."""
+        return tuple(o.metric for o in self.objectives if o.metric in LEARNED)
 
     @property
     def searched(self) -> tuple[str, ...]:
@@ -139,7 +150,21 @@ class SearchSpace:
 
     def with_overrides(self, **overrides: Any) -> SearchSpace:
         """The space with constraint values replaced (``None`` keeps a value):
-        ``device``, ``min_fps``, ``max_latency_ms``, ``min_layers`` and ``resolution``."""
+        ``device``, ``min_fps``, ``max_latency_ms``, ``min_layers`` and ``resolution``;
+        ``objectives`` (a tuple of ``Objective``) and ``proxy`` (a dict of
+        ``ProxyTask`` fields) too."""
+        space = self._with_objectives(overrides.get("objectives"), overrides.get("proxy") or {})
+        return space._with_constraints(overrides)
+
+    def _with_objectives(self, objectives: tuple[Objective, ...] | None, proxy: Mapping[str, Any]) -> SearchSpace:
+        space = replace(self, objectives=objectives) if objectives else self
+        if space.learned or proxy:
+            space = replace(space, proxy=(space.proxy or ProxyTask()).with_overrides(**proxy))
+        if objectives:
+            _check_width_metrics(space, self.source or self.name)
+        return space
+
+    def _with_constraints(self, overrides: Mapping[str, Any]) -> SearchSpace:
         constraints = self.constraints
         if overrides.get("device") is not None:
             constraints = replace(constraints, device=overrides["device"])
@@ -168,6 +193,7 @@ class SearchSpace:
             "fixed": fixed,
             "parameters": {p.hyper: p.to_dict() for p in self.parameters},
             "objectives": [{"metric": o.metric, "direction": o.direction.value} for o in self.objectives],
+            **({"proxy": self.proxy.to_dict()} if self.proxy is not None else {}),
         }
 
 
@@ -205,6 +231,10 @@ def _rules(raw: Any, parameters: tuple[Parameter, ...], origin: str) -> tuple[Ru
     names = [n for p in parameters for n in p.names]
     labels = {n for p in parameters if not p.numeric for n in p.names}
     for rule in rules:
+        learned = sorted(set(rule.names) & set(LEARNED))
+        if learned:
+            raise SpaceError(f"{origin}: rule {rule.text!r} names {', '.join(learned)}, which is measured by training "
+                             "after the rules are checked")
         unknown = sorted(set(rule.names) - set(names) - set(METRICS))
         if unknown:
             raise SpaceError(f"{origin}: rule {rule.text!r} names unknown {', '.join(unknown)} (parameters: {', '.join(names)}; metrics: {', '.join(METRICS)})")
@@ -235,6 +265,11 @@ def _objectives(raw: Any, origin: str) -> tuple[Objective, ...]:
     return tuple(objectives)
 
 
+def _proxy(data: Mapping[str, Any], origin: str) -> ProxyTask | None:
+    raw = _table(data, "proxy", origin, required=False)
+    return proxy_from_dict(raw, origin) if raw else None
+
+
 def _check_width_metrics(space: SearchSpace, origin: str) -> None:
     """``width`` and ``max_width`` read the ``widths`` tuple: it must be fixed or searched."""
     used = {o.metric for o in space.objectives} | {n for r in space.constraints.rules for n in r.names}
@@ -248,7 +283,7 @@ def space_from_dict(data: Mapping[str, Any], *, origin: str = "space") -> Search
     """Validate and build a space from parsed TOML (a run's config: its ``[space]``)."""
     if "space" in data and isinstance(data["space"], dict):
         data = data["space"]
-    unknown_keys(data, {"name", "family", "description", "constraints", "fixed", "parameters", "objectives"}, origin)
+    unknown_keys(data, {"name", "family", "description", "constraints", "fixed", "parameters", "objectives", "proxy"}, origin)
     if not isinstance(data.get("family"), str):
         raise SpaceError(f"{origin}: missing family = \"...\"")
     try:
@@ -297,8 +332,11 @@ def space_from_dict(data: Mapping[str, Any], *, origin: str = "space") -> Search
         constraints=Constraints(device=device, limits=_limits(raw_constraints, origin),
                                 rules=_rules(raw_constraints.get("rules", []), parameters, origin)),
         objectives=_objectives(data.get("objectives"), origin),
+        proxy=_proxy(data, origin),
         source=origin,
     )
+    if space.learned and space.proxy is None:
+        space = replace(space, proxy=ProxyTask())
     _check_width_metrics(space, origin)
     return space
 

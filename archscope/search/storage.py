@@ -6,18 +6,28 @@
   heartbeats so that trials of a killed worker are marked failed;
 - anything else is a journal file path (``results/runs/x/journal.log``):
   ``JournalStorage(JournalFileBackend(path))``, safe for several processes on one machine
-  or on a shared file system.
+  or on a shared file system, with the same heartbeats (``HeartbeatJournalStorage``).
+
+A running trial's worker records a heartbeat every ``HEARTBEAT_S``; a trial whose last
+heartbeat is older than ``GRACE_S`` belongs to a dead worker, and
+``optuna.storages.fail_stale_trials`` marks it failed (``retry_stale``: and enqueues a
+copy of it, Optuna's ``RetryHeartbeatStaleTrialCallback``, so that another worker takes
+it again).
 """
 
 from __future__ import annotations
 
 import random
+import threading
 import time
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Iterator
 
 import optuna
+from optuna.storages._heartbeat import BaseHeartbeat
+from optuna.trial import FrozenTrial, TrialState
 
 HEARTBEAT_S = 5
 GRACE_S = 20
@@ -38,9 +48,51 @@ def is_url(value: str) -> bool:
     return "://" in value
 
 
-def open_storage(value: str) -> optuna.storages.BaseStorage:
-    """An Optuna storage for a URL or a journal file path; one-line ``StorageError``s."""
+StaleCallback = Callable[[optuna.Study, FrozenTrial], None]
+
+
+class HeartbeatJournalStorage(optuna.storages.JournalStorage, BaseHeartbeat):
+    """A journal storage with Optuna's heartbeat protocol (which only RDB storages have):
+    the heartbeat of trial ``id`` is its system attribute ``heartbeat:<id>`` (wall-clock
+    seconds; a retried copy of a trial carries its attributes, not its heartbeat). Workers
+    on several machines need roughly synchronised clocks (``GRACE_S`` of slack)."""
+
+    def __init__(self, backend: Any, *, on_stale: StaleCallback | None = None) -> None:
+        super().__init__(backend)
+        self._on_stale = on_stale
+
+    def record_heartbeat(self, trial_id: int) -> None:
+        self.set_trial_system_attr(trial_id, f"heartbeat:{trial_id}", time.time())
+
+    def _get_stale_trial_ids(self, study_id: int) -> list[int]:
+        now = time.time()
+        stale = []
+        for trial in self.get_all_trials(study_id, deepcopy=False, states=(TrialState.RUNNING,)):
+            beat = trial.system_attrs.get(f"heartbeat:{trial._trial_id}")
+            if beat is not None and now - float(beat) > GRACE_S:
+                stale.append(trial._trial_id)
+        return stale
+
+    def get_heartbeat_interval(self) -> int | None:
+        return HEARTBEAT_S
+
+    def get_heartbeat_stale_trial_callback(self) -> StaleCallback | None:
+        return self._on_stale
+
+
+def _stale_callback(retry_stale: bool) -> StaleCallback | None:
+    if not retry_stale:
+        return None
+    with warnings.catch_warnings():  # "experimental"
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return optuna.storages.RetryHeartbeatStaleTrialCallback()
+
+
+def open_storage(value: str, *, retry_stale: bool = False) -> optuna.storages.BaseStorage:
+    """An Optuna storage for a URL or a journal file path; one-line ``StorageError``s.
+    ``retry_stale``: a dead worker's trial is enqueued again (see the module docstring)."""
     url = storage_url(value)
+    on_stale = _stale_callback(retry_stale)
     if not is_url(url):
         path = Path(url)
         if not path.parent.is_dir():
@@ -48,7 +100,7 @@ def open_storage(value: str) -> optuna.storages.BaseStorage:
         try:
             from optuna.storages.journal import JournalFileBackend
 
-            return optuna.storages.JournalStorage(JournalFileBackend(str(path)))
+            return HeartbeatJournalStorage(JournalFileBackend(str(path)), on_stale=on_stale)
         except OSError as error:
             raise StorageError(f"journal storage {value!r}: {error.strerror or error}") from None
     import sqlalchemy
@@ -59,7 +111,7 @@ def open_storage(value: str) -> optuna.storages.BaseStorage:
     elif url.startswith(("postgresql", "mysql")):
         connect_args["connect_timeout"] = 10
     try:
-        storage = _rdb_storage(url, connect_args)
+        storage = _rdb_storage(url, connect_args, on_stale)
     except ModuleNotFoundError as error:
         hint = " (pip install 'archscope[postgres]')" if "psycopg" in str(error.name) else ""
         raise StorageError(f"storage {value!r} needs the database driver {error.name!r}{hint}") from None
@@ -71,7 +123,9 @@ def open_storage(value: str) -> optuna.storages.BaseStorage:
     return storage
 
 
-def _rdb_storage(url: str, connect_args: dict[str, Any], attempts: int = 5) -> optuna.storages.RDBStorage:
+def _rdb_storage(
+    url: str, connect_args: dict[str, Any], on_stale: StaleCallback | None, attempts: int = 5
+) -> optuna.storages.RDBStorage:
     """An RDBStorage; workers that start together on a fresh database race to create
     Optuna's tables, and the losers retry (the tables then exist)."""
     import sqlalchemy
@@ -85,6 +139,7 @@ def _rdb_storage(url: str, connect_args: dict[str, Any], attempts: int = 5) -> o
                     engine_kwargs={"connect_args": connect_args},
                     heartbeat_interval=HEARTBEAT_S,
                     grace_period=GRACE_S,
+                    heartbeat_stale_trial_callback=on_stale,
                 )
         except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.ProgrammingError, sqlalchemy.exc.OperationalError) as error:
             # PostgreSQL reports the lost race as an integrity or programming error,
@@ -110,3 +165,36 @@ def _fast_sqlite(engine: Any) -> None:
 
     sqlalchemy.event.listen(engine, "connect", pragmas)
     engine.dispose()  # reconnect with the pragmas
+
+
+@contextmanager
+def heartbeat(study: optuna.Study, trial_id: int) -> Iterator[None]:
+    """Record the trial's heartbeat every ``HEARTBEAT_S`` while the block runs (what
+    ``study.optimize`` does for its trials; for trials run outside it)."""
+    storage = study._storage
+    if not isinstance(storage, BaseHeartbeat) or storage.get_heartbeat_interval() is None:
+        yield
+        return
+    stop = threading.Event()
+
+    def beat() -> None:
+        while True:
+            storage.record_heartbeat(trial_id)
+            if stop.wait(timeout=HEARTBEAT_S):
+                return
+
+    thread = threading.Thread(target=beat, name=f"heartbeat-{trial_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+def fail_stale_trials(study: optuna.Study) -> None:
+    """Mark the running trials of dead workers failed (and, for a storage opened with
+    ``retry_stale``, enqueue them again): Optuna's ``fail_stale_trials``, quietly."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        optuna.storages.fail_stale_trials(study)

@@ -38,9 +38,11 @@ class StudySettings:
     sampler: str
     seed: int | None
     trials: int
+    pruner: str | None = None  # a name in archscope.search.pruners.PRUNERS (learned objectives only)
 
     def as_attr(self) -> dict[str, Any]:
-        return {"space": self.space, "sampler": self.sampler, "seed": self.seed, "trials": self.trials}
+        return {"space": self.space, "sampler": self.sampler, "seed": self.seed, "trials": self.trials,
+                "pruner": self.pruner}
 
 
 def find_study(storage: optuna.storages.BaseStorage, name: str) -> StudySettings | None:
@@ -52,7 +54,8 @@ def find_study(storage: optuna.storages.BaseStorage, name: str) -> StudySettings
     attr = storage.get_study_user_attrs(study_id).get(ATTR)
     if not isinstance(attr, dict):
         raise StudyMismatch(f"study {name!r} exists in the storage but was not created by archscope search")
-    return StudySettings(space=attr["space"], sampler=attr["sampler"], seed=attr["seed"], trials=int(attr["trials"]))
+    return StudySettings(space=attr["space"], sampler=attr["sampler"], seed=attr["seed"], trials=int(attr["trials"]),
+                         pruner=attr.get("pruner"))
 
 
 def open_study(
@@ -76,17 +79,30 @@ def open_study(
     except optuna.exceptions.DuplicatedStudyError:
         pass
     existing = find_study(storage, name)
-    if existing is not None and (existing.space != settings.space or existing.sampler != settings.sampler):
-        what = "space" if existing.space != settings.space else f"sampler ({existing.sampler})"
-        raise StudyMismatch(f"study {name!r} exists with another {what}; join it without --space/--sampler overrides, or pick a new --study-name")
+    if existing is not None:
+        _check_same(name, existing, settings)
     # a joining worker draws its own seed so that it does not repeat the first one's trials
     seed = None if settings.seed is None else (settings.seed + 1 + int.from_bytes(os.urandom(3), "little"))
     study = optuna.load_study(study_name=name, storage=storage, sampler=get_sampler(settings.sampler).make(seed, objective))
     return study, False, seed
 
 
+def _check_same(name: str, existing: StudySettings, settings: StudySettings) -> None:
+    """A worker joins a study only with its space, sampler and pruner."""
+    for what in ("space", "sampler", "pruner"):
+        stored = getattr(existing, what)
+        if stored != getattr(settings, what):
+            shown = "space" if what == "space" else f"{what} ({stored})"
+            raise StudyMismatch(f"study {name!r} exists with another {shown}; join it without --space/--sampler/"
+                                "--pruner overrides, or pick a new --study-name")
+
+
+#: trials that count towards a study's budget (pruned ones: an accuracy-aware search's)
+FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
+
+
 def finished(study: optuna.Study) -> int:
-    return len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))
+    return len(study.get_trials(deepcopy=False, states=FINISHED))
 
 
 def run_trials(
@@ -105,10 +121,18 @@ def run_trials(
         return False
     with GracefulStop() as stop:
         callbacks: list[Callable[[optuna.Study, optuna.trial.FrozenTrial], None]] = [
-            optuna.study.MaxTrialsCallback(total, states=(TrialState.COMPLETE,)),
+            optuna.study.MaxTrialsCallback(total, states=FINISHED),
             stop,
         ]
         if on_trial is not None:
             callbacks.append(on_trial)
         study.optimize(objective, n_trials=remaining, callbacks=callbacks, gc_after_trial=False)
     return stop.requested
+
+
+def companion_study(storage: optuna.storages.BaseStorage, name: str, pruner: optuna.pruners.BasePruner) -> optuna.Study:
+    """The single-objective study ``<name>.proxy`` that holds a search's proxy trainings
+    and their pruner (``archscope.search.proxy``); created by the first worker."""
+    return optuna.create_study(
+        storage=storage, study_name=f"{name}.proxy", direction="maximize", pruner=pruner, load_if_exists=True
+    )

@@ -9,13 +9,16 @@ saves its own state in the checkpoint, so a resumed run continues its schedule.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
 
 from archscope.train.schedule import Schedule
 from archscope.train.schedule import lr_at
+
+if TYPE_CHECKING:
+    from archscope.train.metrics import SegmentationScores
 
 
 @dataclass
@@ -39,6 +42,10 @@ class TrainHook:
 
     def after_step(self, state: StepState) -> None:
         """Called after the optimizer step (e.g. to re-apply a weight mask)."""
+
+    def after_evaluation(self, step: int, scores: SegmentationScores) -> None:
+        """Called after each evaluation (``step`` 0: before the first step), on every
+        process; an exception raised here ends the run (e.g. a pruned trial)."""
 
     def state_dict(self) -> dict[str, Any]:
         return {}

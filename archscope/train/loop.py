@@ -305,14 +305,19 @@ class Trainer:
         )
         result = scores(distributed.all_sum(context, confusion))
         self.last_eval = (self.step, result)
-        if context.main:
+        self._log_evaluation(result, elapsed_s)
+        for hook in self.hooks:
+            hook.after_evaluation(self.step, result)
+        return result
+
+    def _log_evaluation(self, result: SegmentationScores, elapsed_s: float) -> None:
+        if self.context.main:
             row = {"step": self.step, "phase": "eval", "miou": result.miou, "pixel_accuracy": result.pixel_accuracy}
             row.update({iou_column(name): iou for name, iou in zip(self.classes, result.iou)})
             self.log.write({**row, "elapsed_s": self._earlier_s + elapsed_s})
             self.progress.note(
                 f"step {self.step}: mIoU {100 * result.miou:.1f}%  pixel accuracy {100 * result.pixel_accuracy:.1f}%"
             )
-        return result
 
     # -- the loop --------------------------------------------------------------------
 

@@ -16,6 +16,10 @@ from archscope.ops import BatchNorm2d
 #: hyper-parameters a run sets itself: the data decides the classes, the run the batch
 #: and the crop size
 RUN_OWNED = ("classes", "batch", "resolution")
+#: what a configuration chosen by a search (a row of a run's tables, a candidate) does not
+#: carry into training: the run's own settings, and the head (a searched backbone is
+#: trained with its family's default segmentation head)
+NOT_TRAINED = (*RUN_OWNED, "head")
 
 
 def segmentation_network(

@@ -7,12 +7,14 @@ from __future__ import annotations
 import pytest
 
 from archscope import api
+from archscope.cohort.folder import load_cohort
 from archscope.report.browser import Browser, find_chromium
 from archscope.report.candidates import Costed
+from archscope.report.cohort_page import cohort_page
 from archscope.report.cost_page import cost_page
 from archscope.report.page import PlotlyJs, write_page
-from archscope.search.folder import load_run
 from archscope.report.search_page import search_page
+from archscope.search.folder import load_run
 
 pytestmark = pytest.mark.skipif(
     find_chromium() is None, reason="chromium is not installed (Debian: apt-get install chromium; .ci/run installs it)"
@@ -36,6 +38,13 @@ def test_search_report_renders_every_figure(browser, tiny_run, titanx, tmp_path)
     assert result.containers[1].traces >= 8
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
     print(f"screenshot: {shot}")
+
+
+def test_training_report_renders_every_figure(browser, trained_cohort, tmp_path):
+    path = write_page(cohort_page(load_cohort(trained_cohort)), tmp_path / "trained.html")
+    result = browser.check(path, screenshot=tmp_path / "trained.png")
+    assert result.errors == []
+    assert result.expected == 2 == len(result.containers) == result.drawn, result.containers
 
 
 def test_cost_report_with_shared_plotly_renders(browser, titanx, tmp_path):

@@ -132,3 +132,22 @@ def test_the_default_ndnet_run_places_the_papers_networks(titanx):
         assert "dominated by the front point" in verdicts[name]
     assert verdicts["ndnet45"].endswith("dominated by the front point 16,32,64 | 1,10,23 (69 layers).")
     assert verdicts["ndnet29-wide"].endswith("28.23 fps predicted (paper: 28.23 fps), below the 50 fps constraint.")
+
+
+def test_the_report_of_an_accuracy_aware_search(tiny_space_file, titanx, tmp_path, one_torch_thread):
+    from archscope.search.objectives import parse_objectives
+    from archscope.search.runner import SearchRequest, run_search
+    from archscope.search.space import load_space
+
+    space = load_space(tiny_space_file).with_overrides(
+        objectives=parse_objectives("miou,layers"), min_fps=1.0,  # the paper's networks meet it too
+        proxy={"steps": 2, "resolution": (32, 32), "batch": 2, "eval_images": 2})
+    request = SearchRequest(space=space, sampler="random", seed=0, trials=6, out=tmp_path / "run", study_name="m",
+                            pruner="none")
+    run_search(request, titanx)
+    report = search_page(load_run(tmp_path / "run"), titanx)
+    assert [s.title for s in report.sections] == SEARCH_SECTIONS
+    assert any("this search did not train it" in line for line in report.summary)
+    front = report.sections[0].figure
+    assert front.layout.xaxis.title.text == "mIoU on the proxy task"
+    assert [t.name for t in front.data if t.name == "the paper's networks"] == []  # no mIoU: not drawn

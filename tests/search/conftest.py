@@ -5,8 +5,10 @@ run's trials), and helpers to run ``archscope search`` in a subprocess."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -113,3 +115,29 @@ def tiny_run(tmp_path_factory) -> Path:
 def infeasible_run(tmp_path_factory) -> Path:
     """A run whose constraint no configuration meets: zero feasible trials."""
     return write_run(tmp_path_factory.mktemp("runs") / "infeasible-run", min_fps=1e9)
+
+
+@pytest.fixture(scope="module")
+def postgres_url():
+    """A PostgreSQL URL: ``$ARCHSCOPE_TEST_POSTGRES_URL`` (``.ci/run`` starts a server), else
+    a throwaway server started here, else the test is skipped."""
+    from tests.search import pg_server
+
+    pytest.importorskip("psycopg", reason="psycopg is not installed: pip install 'archscope[postgres]'")
+    given = os.environ.get("ARCHSCOPE_TEST_POSTGRES_URL")
+    if given:
+        yield given
+        return
+    # not under pytest's tmp folders: the server may run as another user (postgres), who
+    # must be able to reach its folder
+    folder = Path(tempfile.mkdtemp(prefix="archscope-pg-"))
+    try:
+        url = pg_server.start(folder)
+    except pg_server.ServerUnavailable as error:
+        shutil.rmtree(folder, ignore_errors=True)
+        pytest.skip(f"no PostgreSQL server could be started here: {error}")
+    yield url
+    pg_server.stop(folder)
+    shutil.rmtree(folder, ignore_errors=True)
+
+

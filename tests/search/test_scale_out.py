@@ -2,21 +2,16 @@
 cleanly, and two ``archscope search`` workers share one study on a journal file and on
 a PostgreSQL server."""
 
-import os
-import shutil
 import signal
-import tempfile
 import time
 import uuid
 from pathlib import Path
 
 import optuna
 import pandas as pd
-import pytest
 
 from archscope.cli import main
-from tests.search.conftest import archscope_process
-from tests.search import pg_server
+from tests.search.conftest import archscope_process, postgres_url  # noqa: F401  (fixture)
 
 
 def _complete(storage: str, name: str) -> list[optuna.trial.FrozenTrial]:
@@ -92,26 +87,6 @@ def test_two_workers_share_one_study_on_a_journal_file(tiny_space_file, tmp_path
     assert 200 <= len(done) <= 201  # the budget is the study's; a worker may overshoot by one
     assert done["worker"].iloc[1:].nunique() == 2  # both workers, besides the one that created it
     assert done["trial"].is_unique
-
-
-@pytest.fixture(scope="module")
-def postgres_url():
-    pytest.importorskip("psycopg", reason="psycopg is not installed: pip install 'archscope[postgres]'")
-    given = os.environ.get("ARCHSCOPE_TEST_POSTGRES_URL")
-    if given:
-        yield given
-        return
-    # not under pytest's tmp folders: the server may run as another user (postgres), who
-    # must be able to reach its folder
-    folder = Path(tempfile.mkdtemp(prefix="archscope-pg-"))
-    try:
-        url = pg_server.start(folder)
-    except pg_server.ServerUnavailable as error:
-        shutil.rmtree(folder, ignore_errors=True)
-        pytest.skip(f"no PostgreSQL server could be started here: {error}")
-    yield url
-    pg_server.stop(folder)
-    shutil.rmtree(folder, ignore_errors=True)
 
 
 def test_two_workers_share_one_study_on_postgresql(postgres_url, tiny_space_file, tmp_path):

@@ -85,6 +85,28 @@ def test_hooks_act_between_steps_and_keep_their_state_across_resume(tiny_config)
     assert counter.count == 8  # 3 before the checkpoint, 5 after resuming
 
 
+class Evaluations(TrainHook):
+    """Records the step and mIoU of every evaluation; stops the run at ``stop_at``."""
+
+    def __init__(self, stop_at=None):
+        self.seen, self.stop_at = [], stop_at
+
+    def after_evaluation(self, step, scores):
+        self.seen.append((step, scores.miou))
+        if step == self.stop_at:
+            raise RuntimeError(f"stopped at {step}")
+
+
+def test_hooks_see_every_evaluation_and_may_end_the_run(tiny_config):
+    hook = Evaluations()
+    result = train(tiny_config(), hooks=[hook])
+    assert [step for step, _ in hook.seen] == [0, 4, 8] and hook.seen[-1][1] == result.miou_final
+    stopping = Evaluations(stop_at=4)
+    with pytest.raises(RuntimeError, match="stopped at 4"):
+        train(tiny_config(out=tiny_config().out.with_name("stopped")), hooks=[stopping])
+    assert [step for step, _ in stopping.seen] == [0, 4]
+
+
 def test_resume_refuses_another_configuration(tiny_config):
     train(tiny_config(steps=3))
     with pytest.raises(CheckpointError, match="lr: 0.1 there, 0.05 here"):

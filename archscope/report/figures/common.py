@@ -61,6 +61,7 @@ def metric_text(metrics: Mapping[str, Any]) -> dict[str, str]:
         "macs": lambda v: si(v, "MAC"),
         "latency_ms": lambda v: f"{v:.2f} ms",
         "fps": lambda v: f"{v:.2f}",
+        "miou": lambda v: f"{100 * v:.1f}%",
     }
     for name, form in formats.items():
         value = metrics.get(name)

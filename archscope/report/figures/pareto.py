@@ -36,6 +36,7 @@ METRIC_TITLES = {
     "macs": "MACs per image",
     "latency_ms": "predicted latency (ms)",
     "fps": "predicted frames per second",
+    "miou": "mIoU on the proxy task",
 }
 
 VERBS = {"maximize": "maximise", "minimize": "minimise"}
@@ -83,6 +84,9 @@ def frame_points(frame: pd.DataFrame, space: SearchSpace, x: str, y: str, *, col
 
 
 def reference_points(references: Sequence[Reference], x: str, y: str) -> Points:
+    """The references at (x, y); none when an axis is a metric they do not have (mIoU:
+    the search did not train them)."""
+    references = [r for r in references if x in r.metrics and y in r.metrics]
     metrics = [r.metrics for r in references]
     hover = []
     for reference, values in zip(references, metrics):
