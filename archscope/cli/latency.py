@@ -184,8 +184,8 @@ def calibrate(
     out: Annotated[Optional[Path], typer.Option("--out", help="where to write the profile (default: your config folder)")] = None,
     free: Annotated[str, typer.Option("--free", help="with --from: the device-wide parameters to fit")] = "compute_efficiency,memory_efficiency,overhead_us",
     threads: Annotated[Optional[int], typer.Option("--threads", min=1, help="CPU threads for local calibration")] = None,
-    networks: Annotated[int, typer.Option("--networks", min=0, help="local: calibration networks whose ops are timed in context (0: none)")] = 8,
-    families: Annotated[str, typer.Option("--families", help="local: families the calibration networks are drawn from")] = "ndnet",
+    networks: Annotated[Optional[int], typer.Option("--networks", min=0, help="local: calibration networks whose ops are timed in context (0: none; default three per family)")] = None,
+    families: Annotated[Optional[str], typer.Option("--families", help="local: families the calibration networks are drawn from (default: every registered family)")] = None,
     no_malloc_tuning: Annotated[bool, typer.Option("--no-malloc-tuning", help="keep glibc's default malloc settings")] = False,
 ) -> None:
     """Fit a device profile: the local machine from op micro-benchmarks, or any device
@@ -233,13 +233,17 @@ def calibrate(
                     f"overhead_us={first.overhead_us:.4g}; wrote {path}", highlight=False)
 
 
-def _calibration_set(networks: int, families: str) -> Any:
-    from archscope.latency.calibrate import DEFAULT_CALIBRATION
+def _calibration_set(networks: int | None, families: str | None) -> Any:
+    """The calibration networks: ``networks`` (default three per family) drawn from
+    ``families`` (default every registered family); ``None`` for ``--networks 0``."""
+    from archscope.latency.calibrate import DEFAULT_CALIBRATION, NETWORKS_PER_FAMILY
     from archscope.latency.validate import CalibrationSet
 
-    if networks == 0:
+    names = _family_names(families) if families is not None else DEFAULT_CALIBRATION.families
+    count = networks if networks is not None else NETWORKS_PER_FAMILY * len(names)
+    if count == 0:
         return None
-    return CalibrationSet(_family_names(families), networks, DEFAULT_CALIBRATION.resolutions)
+    return CalibrationSet(names, count, DEFAULT_CALIBRATION.resolutions)
 
 
 def _family_names(families: str) -> tuple[str, ...]:
@@ -271,26 +275,47 @@ def _calibrate_local(out: Path | None, threads: int | None, no_malloc_tuning: bo
                                           calibration=calibration, on_round=on_round)
     path = save_profile(profile, out)
     table = Table(title=f"local profile: {profile.description}", title_justify="left")
-    for column in ("op class", "compute eff.", "memory eff.", "overhead us", "fit RMS log error"):
-        table.add_column(column, justify="left" if column == "op class" else "right")
+    for column in ("class or kind", "compute eff.", "memory eff.", "overhead us", "RMS log error", "corrected"):
+        table.add_column(column, justify="left" if column == "class or kind" else "right", no_wrap=column == "class or kind")
     for name, params in profile.classes.items():
+        after = errors.get(f"residual.{name}")
         table.add_row(name, f"{params.compute_efficiency:.3f}", f"{params.memory_efficiency:.3f}",
-                      f"{params.overhead_us:.1f}", f"{errors.get(name, float('nan')):.3f}")
+                      f"{params.overhead_us:.1f}", f"{errors.get(name, float('nan')):.3f}",
+                      "-" if after is None else f"{after:.3f}")
     Console().print(table)
     if "framework_overhead_us" in profile.fit:
-        Console().print(f"ops of {profile.fit['calibration_networks']} calibration networks timed in context; "
-                        f"framework time between ops {profile.fit['framework_overhead_us']:.1f} us per kernel "
-                        "(included in the overheads above)", highlight=False)
+        Console().print(f"ops of {profile.fit['calibration_networks']} calibration networks of "
+                        f"{', '.join(profile.fit['calibration_families'])} timed in context; framework time between "
+                        f"ops {profile.kernel_overhead_us:.1f} us per kernel; learned corrections for "
+                        f"{len(profile.residuals)} kernel kinds", highlight=False)
     Console().print(f"peak {profile.peak_macs_per_s / 1e9:.1f} GMAC/s, DRAM {profile.dram_bytes_per_s / 1e9:.1f} GB/s, "
-                    f"cache {_capacity(profile)} at {profile.cache_bytes_per_s / 1e9:.1f} GB/s; wrote {path}",
+                    f"{_memory(profile)}; wrote {path}",
                     highlight=False)
 
 
-def _capacity(profile: Any) -> str:
-    """The cache capacity a profile assumes, saying when it was fitted."""
-    size = "all of memory" if profile.cache_bytes >= profile.memory_bytes else f"{profile.cache_bytes / 2**20:g} MiB"
-    tried = profile.fit.get("cache_candidates_bytes")
-    return f"{size} (fitted of {len(tried)} capacities, none to all of memory)" if tried else size
+def _group_table(summary: dict[str, Any]) -> Table:
+    """Each family's (and the modules') scores, model against the MACs baseline."""
+    table = Table(title="by family: model / MACs baseline", title_justify="left")
+    for column in ("", "n", "within ±10%", "MAPE %", "median error %", "repeatable"):
+        table.add_column(column, justify="left" if not column else "right")
+    groups = list(summary["by_family"].items())
+    if summary.get("drawn") and "modules" in summary["by_family"]:
+        groups.append(("families (no modules)", summary["drawn"]))
+    for name, f in groups:
+        base = f["baseline"]
+        table.add_row(name, str(f["n"]), f"{f['within_10pct'] * 100:.0f}% / {base['within_10pct'] * 100:.0f}%",
+                      f"{f['mape']:.1f} / {base['mape']:.1f}", f"{f['median_error_pct']:+.1f} / {base['median_error_pct']:+.1f}",
+                      f"{f['repeatability'] * 100:.0f}%")
+    return table
+
+
+def _memory(profile: Any) -> str:
+    """How a profile models memory: its measured bandwidth curve, else the two-level cache rule."""
+    curve = profile.bandwidth_curve
+    if curve:
+        return (f"bandwidth curve of {len(curve)} copies, {curve[0][0] / 2**10:g} KiB to {curve[-1][0] / 2**20:g} MiB "
+                f"moved: fastest {max(rate for _, rate in curve) / 1e9:.1f} GB/s")
+    return f"cache {profile.cache_bytes / 2**20:g} MiB at {profile.cache_bytes_per_s / 1e9:.1f} GB/s"
 
 
 validate_app = typer.Typer(help="Check archscope's models against measurements.", no_args_is_help=True, rich_markup_mode=None)
@@ -300,7 +325,8 @@ validate_app = typer.Typer(help="Check archscope's models against measurements."
 def validate_latency(
     device: Annotated[str, typer.Option("--device", help="a calibrated profile of this machine")] = "local",
     families: Annotated[str, typer.Option("--families", help="comma-separated families to draw candidates from")] = "ndnet",
-    count: Annotated[int, typer.Option("--count", min=4, help="validation candidates")] = 24,
+    count: Annotated[int, typer.Option("--count", min=0, help="validation candidates drawn from the families")] = 24,
+    modules: Annotated[Optional[list[str]], typer.Option("--module", metavar="PKG.MOD:FACTORY@NxCxHxW", help="a user's module as a candidate too (repeatable)")] = None,
     calibration_count: Annotated[int, typer.Option("--calibration-count", min=1, help="networks the MACs baseline is fitted on, for a profile that records none (profiles from `archscope calibrate` name theirs)")] = 6,
     resolutions: Annotated[str, typer.Option("--resolutions", help="input sizes, comma-separated HxW")] = "256x512,512x1024",
     seed: Annotated[int, typer.Option("--seed", help="random seed of the candidates")] = 0,
@@ -322,6 +348,14 @@ def validate_latency(
         raise typer.BadParameter(f"profile {device!r} is not calibrated: run `archscope calibrate` first", param_hint="'--device'")
     names = list(_family_names(families))
     sizes = [tuple(parsed("--resolutions", parse_resolution, r)) for r in resolutions.split(",")]
+    with domain_errors("'--module'"):
+        from archscope.latency.validate import parse_module_candidate
+
+        extra = [parse_module_candidate(text) for text in modules or ()]
+        for candidate in extra:
+            candidate.network()  # imports it now: a bad module is a usage error, before any measuring
+    if count + len(extra) < 3:
+        raise typer.BadParameter(f"{count} candidates and {len(extra)} modules: score at least 3", param_hint="'--count'")
     _malloc(no_malloc_tuning)
     _warn_if_busy()
     with Progress(console=_err, transient=True) as progress:
@@ -334,7 +368,7 @@ def validate_latency(
 
         with domain_errors():
             result = run(profile, families=names, count=count, calibration_count=calibration_count,
-                         resolutions=sizes, seed=seed, rounds=rounds, on_progress=advance)
+                         resolutions=sizes, seed=seed, rounds=rounds, modules=extra, on_progress=advance)
     summary = {**result.summary(), "command": "archscope " + " ".join(state.argv)}
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -352,13 +386,20 @@ def validate_latency(
         sys.stdout.write(to_json(summary) + "\n")
         return
     table = Table(title=f"latency validation on {profile.name}: {summary['n']} candidates", title_justify="left")
-    for column in ("", "within ±10%", "MAPE %", "Spearman"):
+    for column in ("", "within ±10%", "MAPE %", "median error %", "Spearman"):
         table.add_column(column, justify="left" if not column else "right")
-    shown = (("archscope model", result.model), ("MACs baseline", result.baseline),
-             ("model, profile as saved", result.uncorrected))
+    shown = [("archscope model", result.model), ("MACs baseline", result.baseline),
+             ("model, profile as saved", result.uncorrected)]
+    if result.roofline_only is not None:
+        shown.append(("model without its learned corrections", result.roofline_only))
     for name, figures in shown:
-        table.add_row(name, f"{100 * figures['within_10pct']:.0f}%", f"{figures['mape']:.1f}", f"{figures['spearman']:.3f}")
+        table.add_row(name, f"{figures['within_10pct'] * 100:.0f}%", f"{figures['mape']:.1f}",
+                      f"{figures['median_error_pct']:+.1f}", f"{figures['spearman']:.3f}")
     Console().print(table)
+    Console().print(_group_table(summary))
+    Console().print(f"repeatability (the two halves of a candidate's rounds within ±10% of each other): "
+                    f"{100 * summary['repeatability']:.0f}%; the model's within ±10% is "
+                    f"{summary['share_of_repeatability']:.2f} of it", highlight=False)
     Console().print(f"both fitted on the same {len(result.calibration)} calibration networks of this run: the model's "
                     f"speed factor {result.speed_factor:.3f}, the baseline's {result.ms_per_gmac:.2f} ms per GMAC",
                     highlight=False)

@@ -11,8 +11,7 @@ Two kinds of data:
 - the ops of whole networks, each timed where it runs (``archscope calibrate``): they
   join the micro-benchmarks of their class, so each class is fitted to ops both alone and
   in the cache state a real network leaves them; the whole networks' times then fix the
-  framework's per-kernel overhead and the effective cache capacity
-  (``fit_with_networks``).
+  framework's per-kernel overhead (``fit_with_networks``).
 
 Errors are relative (log time), so a 1 ms network weighs as much as a 100 ms one.
 """
@@ -27,7 +26,7 @@ from scipy.optimize import least_squares
 
 from archscope.costs import CostReport
 from archscope.latency.model import Kernel, kernel_time, kernels
-from archscope.latency.profile import DeviceProfile
+from archscope.latency.profile import DeviceProfile, Residual
 
 #: class parameters a fit may free, with their bounds
 BOUNDS = {
@@ -44,6 +43,9 @@ class Sample:
     kernels: tuple[Kernel, ...]
     measured_s: float
     label: str = ""
+    #: a whole network's time in its ops, each timed where it runs: the whole pass less the
+    #: framework's time between its ops (``None``: not timed op by op)
+    ops_s: float | None = None
 
 
 def sample(report: CostReport, profile: DeviceProfile, measured_s: float, label: str = "") -> Sample:
@@ -90,70 +92,155 @@ def fit_device_wide(
     return _fit(profile, samples, names, list(profile.classes))
 
 
-def with_extra_overhead(profile: DeviceProfile, extra_us: float) -> DeviceProfile:
-    """``profile`` with ``extra_us`` added to every class's per-kernel overhead."""
-    updates = {name: replace(p, overhead_us=max(0.0, p.overhead_us + extra_us)) for name, p in profile.classes.items()}
-    return profile.with_classes(**updates)
+#: samples weigh (time / median time) ** this in the per-kind fits: a network's time is
+#: mostly its large ops, which are few among many small ones (0: every op alike)
+TIME_WEIGHT_POWER = 0.5
+
+
+def time_weights(measured_s: np.ndarray) -> np.ndarray:
+    """Square roots of the least-squares weights of samples that took ``measured_s``,
+    normalised to mean weight 1."""
+    weights = (measured_s / np.median(measured_s)) ** TIME_WEIGHT_POWER
+    return np.sqrt(weights / weights.mean())
+
+
+#: kernel kinds (``conv:3x3``) get parameters of their own from this many samples;
+#: fewer, and they use their op class's (fitted on every sample of the class)
+MIN_KIND_SAMPLES = 8
+
+
+def _arrays(samples: Sequence[Sample], profile: DeviceProfile) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(work, traffic bytes, seconds per byte at their traffic: the profile's bandwidth curve) of
+    single-kernel samples."""
+    work = np.array([s.kernels[0].macs + s.kernels[0].vector_ops for s in samples], dtype=float)
+    traffic = np.array([s.kernels[0].traffic_bytes for s in samples], dtype=float)
+    per_byte = np.array([profile.seconds_per_byte(t) for t in traffic])
+    return work, traffic, per_byte
+
+
+def _fit_class(profile: DeviceProfile, name: str, samples: Sequence[Sample]) -> tuple[DeviceProfile, float]:
+    """One class's (or kind's) three parameters fitted to its single-kernel samples (log
+    error, weighted by :func:`time_weights`), the roofline vectorised over them; returns
+    the profile and the (unweighted) RMS log error."""
+    work, traffic, per_byte = _arrays(samples, profile)
+    measured = np.array([s.measured_s for s in samples])
+    target, weight = np.log(measured), time_weights(measured)
+    names = [n for n in BOUNDS if n != "compute_efficiency" or work.any()]  # nothing to compute: not identifiable
+    start_params = profile.params(name)
+    start = [min(max(getattr(start_params, n), BOUNDS[n][0] * 1.01), BOUNDS[n][1] * 0.99) for n in names]
+    combine = np.maximum if profile.combine.value == "max" else np.add
+
+    def seconds(values: np.ndarray) -> np.ndarray:
+        p = dict(zip(names, values))
+        compute = work / (profile.peak_macs_per_s * p.get("compute_efficiency", start_params.compute_efficiency))
+        memory = traffic * per_byte / p["memory_efficiency"]
+        return combine(compute, memory) + p["overhead_us"] * 1e-6
+
+    lower, upper = zip(*(BOUNDS[n] for n in names))
+    # plain least squares: ops in context that run slower than the same op looped alone
+    # are what networks are made of, not outliers to discount
+    result = least_squares(lambda v: weight * (np.log(seconds(v)) - target), start, bounds=(lower, upper),
+                           x_scale="jac")
+    fitted = replace(start_params, **dict(zip(names, (float(v) for v in result.x))))
+    error = float(np.sqrt(np.mean((np.log(seconds(result.x)) - target) ** 2)))
+    return profile.with_classes(**{name: fitted}), error
 
 
 def fit_per_class(profile: DeviceProfile, samples_by_class: dict[str, Sequence[Sample]]) -> tuple[DeviceProfile, dict[str, float]]:
-    """Each class's three parameters, fitted to its own micro-benchmarks."""
+    """Each op class's three parameters fitted to every sample of the class (its kinds'
+    included), then each kernel kind with ``MIN_KIND_SAMPLES`` samples or more to its own.
+    Samples are single kernels, keyed by their kind (``conv:3x3``) or class."""
+    by_class: dict[str, list[Sample]] = {}
+    for kind, samples in samples_by_class.items():
+        by_class.setdefault(kind.split(":")[0], []).extend(samples)
     errors = {}
-    for cls, samples in samples_by_class.items():
-        names = list(BOUNDS)
-        if all(k.macs + k.vector_ops == 0 for s in samples for k in s.kernels):
-            names.remove("compute_efficiency")  # nothing to compute: not identifiable
-        profile, errors[cls] = _fit(profile, samples, names, [cls])
+    for cls, samples in by_class.items():
+        profile, errors[cls] = _fit_class(profile, cls, samples)
+    for kind, samples in samples_by_class.items():
+        if ":" in kind and len(samples) >= MIN_KIND_SAMPLES:
+            profile, errors[kind] = _fit_class(profile, kind, samples)
     return profile, errors
+
+
+#: a kind (or a class) gets a learned correction from this many samples
+MIN_RESIDUAL_SAMPLES = 12
+#: ridge penalty of the correction's weights (features are log2 sizes)
+RIDGE = 2.0
+
+
+def _owner(profile: DeviceProfile, kind: str) -> str:
+    """The name whose parameters a kernel of ``kind`` uses: its own or its class's."""
+    return kind if kind in profile.classes else kind.split(":")[0]
+
+
+def fit_residuals(profile: DeviceProfile, samples_by_kind: dict[str, Sequence[Sample]]) -> tuple[DeviceProfile, dict[str, float]]:
+    """Each parameter set's learned correction (``Residual``): a ridge regression of
+    log(measured / roofline) on the kernels' shape features, over the single-kernel
+    samples that use it; returns the profile and each correction's RMS log error after."""
+    grouped: dict[str, list[Sample]] = {}
+    for kind, samples in samples_by_kind.items():
+        grouped.setdefault(_owner(profile, kind), []).extend(samples)
+    plain = profile.without_residuals()
+    residuals, errors = {}, {}
+    for name, samples in grouped.items():
+        if len(samples) < MIN_RESIDUAL_SAMPLES:
+            continue
+        features = np.array([s.kernels[0].features for s in samples])
+        target = np.log([s.measured_s / predicted_s(s, plain) for s in samples])
+        root = time_weights(np.array([s.measured_s for s in samples]))
+        mean = np.average(target, weights=root**2)
+        center = np.average(features, axis=0, weights=root**2)
+        x = (features - center) * root[:, None]
+        weights = np.linalg.solve(x.T @ x + RIDGE * np.eye(x.shape[1]), x.T @ ((target - mean) * root))
+        # the intercept stays with the roofline's overhead and efficiencies: a correction
+        # only bends the fit along the shape (its mean factor is 1)
+        residuals[name] = Residual(tuple(float(w) for w in weights), tuple(float(c) for c in center))
+        errors[name] = float(np.sqrt(np.mean((target - mean - (features - center) @ weights) ** 2)))
+    return replace(profile, residuals=residuals), errors
 
 
 @dataclass(frozen=True)
 class NetworkFit:
     """A per-class fit completed by whole networks: the profile, the framework overhead
-    per kernel it includes, and its RMS log error on the networks for every cache
-    capacity tried (bytes -> error)."""
+    per kernel it includes, and its RMS log error on the whole networks."""
 
     profile: DeviceProfile
     errors: dict[str, float]
     framework_overhead_us: float
-    cache_rms_log_error: dict[int, float]
-
-
-def cache_candidates(largest: float, memory: float, smallest: int = 2**18) -> list[int]:
-    """Cache capacities to try, from none to all: 0 (every byte at the DRAM rate, which
-    each class's memory efficiency then scales), powers of two from ``smallest`` up to
-    the largest cache, the largest cache itself, and ``memory`` (every byte at the cache
-    rate: nothing a network moves outgrows the cache)."""
-    sizes = [0]
-    size = smallest
-    while size < largest:
-        sizes.append(size)
-        size *= 2
-    return list(dict.fromkeys([*sizes, int(largest), int(memory)]))
+    network_rms_log_error: float
 
 
 def rms_log_error(samples: Sequence[Sample], profile: DeviceProfile) -> float:
     return float(np.sqrt(np.mean([np.log(predicted_s(s, profile) / s.measured_s) ** 2 for s in samples])))
 
 
+def framework_us(networks: Sequence[Sample], profile: DeviceProfile) -> float:
+    """The framework's time per kernel, the median over ``networks``: measured directly
+    where their ops were timed (whole pass minus its timed ops), else what the whole pass
+    takes beyond the profile's prediction."""
+    def gap(n: Sample) -> float:
+        ops_s = n.ops_s if n.ops_s is not None else predicted_s(n, profile)
+        return 1e6 * (n.measured_s - ops_s) / len(n.kernels)
+
+    return float(np.median([gap(n) for n in networks]))
+
+
 def fit_with_networks(
     profile: DeviceProfile,
     samples_by_class: dict[str, Sequence[Sample]],
     networks: Sequence[Sample],
-    caches: Sequence[int],
+    *,
+    residuals: bool = True,
 ) -> NetworkFit:
-    """Per-class fits for each cache capacity in ``caches``, each completed by the
-    framework's per-kernel overhead (the median over ``networks`` of (measured -
-    predicted) / kernels); keeps the capacity whose profile predicts the whole networks
-    best. The capacity is the share of the cache a network's ops really find their
-    data in: on a shared CPU it can be far below the last-level cache sysfs lists."""
-    fits = []
-    for cache in caches:
-        fitted, errors = fit_per_class(replace(profile, cache_bytes=float(cache)), samples_by_class)
-        between_us = float(np.median([1e6 * (n.measured_s - predicted_s(n, fitted)) / len(n.kernels) for n in networks]))
-        fitted = with_extra_overhead(fitted, between_us)
-        fits.append((rms_log_error(networks, fitted), int(cache), fitted, errors, between_us))
-    if not fits:
-        raise ValueError("no cache capacity to try")
-    _, _, fitted, errors, between_us = min(fits, key=lambda f: f[0])
-    return NetworkFit(fitted, errors, between_us, {cache: rms for rms, cache, *_ in fits})
+    """The per-class fit (with ``residuals``, followed by its learned corrections),
+    completed by the framework's time per kernel measured on whole ``networks``
+    (:func:`framework_us`, the profile's ``kernel_overhead_us``)."""
+    if not networks:
+        raise ValueError("no whole network to measure the framework's time per kernel on")
+    fitted, errors = fit_per_class(replace(profile, residuals={}, kernel_overhead_us=0.0), samples_by_class)
+    if residuals:
+        fitted, residual_errors = fit_residuals(fitted, samples_by_class)
+        errors.update({f"residual.{name}": e for name, e in residual_errors.items()})
+    between_us = framework_us(networks, fitted)
+    fitted = replace(fitted, kernel_overhead_us=max(0.0, between_us))
+    return NetworkFit(fitted, errors, between_us, rms_log_error(networks, fitted))

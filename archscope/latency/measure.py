@@ -65,6 +65,15 @@ class Measurement:
     device: str
     memory_format: str
     malloc_tuned: bool
+    #: medians of the first and of the second half of the rounds (each half spans the
+    #: whole measurement's minutes, rounds being interleaved with the other networks)
+    halves_ms: tuple[float, float] = (0.0, 0.0)
+
+    @property
+    def repeatable(self) -> bool:
+        """The two halves agree within ±10%: a second measurement would confirm the first."""
+        first, second = self.halves_ms
+        return second > 0 and abs(first / second - 1) <= 0.10
 
     @property
     def spread_pct(self) -> float:
@@ -72,7 +81,7 @@ class Measurement:
         return 100 * (self.q3_ms - self.q1_ms) / self.median_ms
 
     def as_dict(self) -> dict:
-        return {**asdict(self), "spread_pct": self.spread_pct}
+        return {**asdict(self), "spread_pct": self.spread_pct, "repeatable": self.repeatable}
 
 
 def _quartiles(values: list[float]) -> tuple[float, float, float]:
@@ -176,7 +185,10 @@ def measure_many(
     result = []
     for values in samples:
         q1, median, q3 = _quartiles(values)
-        result.append(Measurement(median, q1, q3, min(values), len(values), threads, device, memory_format, tuned))
+        half = len(values) // 2
+        halves = (statistics.median(values[:half]), statistics.median(values[half:])) if half else (median, median)
+        result.append(Measurement(median, q1, q3, min(values), len(values), threads, device, memory_format, tuned,
+                                  halves))
     return result
 
 

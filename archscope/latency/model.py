@@ -4,14 +4,20 @@ A network runs as a sequence of kernels (one per op, or fused groups under the p
 fusion rule). Each kernel takes
 
     compute = (macs + vector_ops) / (peak_macs_per_s · compute_efficiency)
-    memory  = traffic · (f / cache_bytes_per_s + (1 - f) / dram_bytes_per_s) / memory_efficiency
-              with f = min(1, cache_bytes / traffic), the share of the kernel's traffic
-              that its last-level cache can serve
+    memory  = traffic · seconds_per_byte(traffic) / memory_efficiency
+              seconds_per_byte: the device's measured copy rate for that many bytes
+              (profile.bandwidth_curve, a calibrated CPU's cache levels and DRAM), or
+              f / cache_bytes_per_s + (1 - f) / dram_bytes_per_s with f = min(1,
+              cache_bytes / traffic), the share of the traffic its cache can serve
     time    = max(compute, memory) + overhead          (profile.combine = "max", roofline)
            or compute + memory + overhead              (profile.combine = "sum", no overlap)
 
-with the efficiencies and overhead of the kernel's op class. The network's latency is
-the sum over its kernels; fps = batch / latency. The per-class and per-block breakdowns
+with the efficiencies and overhead of the kernel's kind (``conv:3x3``, falling back to
+its op class). A profile may add, per kind, a learned correction of the kernel time in
+the kernel's shape (``Residual``: a factor exp(w · features), fitted by ``archscope
+calibrate`` to what the roofline leaves unexplained) and a framework time per kernel
+(``kernel_overhead_us``). The network's latency is the sum over its kernels; fps =
+batch / latency. The per-class and per-block breakdowns
 attribute each kernel to the class and block of its first op.
 """
 
@@ -23,7 +29,7 @@ from typing import Any
 
 from archscope.costs import CostReport, OpRecord
 from archscope.dims import as_int
-from archscope.latency.profile import Combine, DeviceProfile, Fusion
+from archscope.latency.profile import Combine, DeviceProfile, Fusion, shape_features
 from archscope.ops import OpClass
 from archscope.ops.base import FusionRole
 
@@ -34,10 +40,19 @@ class Kernel:
 
     nodes: tuple[str, ...]
     op_class: str
+    latency_class: str  # the kernel's kind (``conv:3x3``): its profile parameters
     block: str
     macs: float
     vector_ops: float
     traffic_bytes: float
+    in_channels: float = 1.0
+    out_channels: float = 1.0
+    positions: float = 1.0  # output positions: batch × height × width
+
+    @property
+    def features(self) -> tuple[float, ...]:
+        """What a learned correction of its time reads (``Residual``)."""
+        return shape_features(self.in_channels, self.out_channels, self.positions, self.traffic_bytes)
 
 
 @dataclass(frozen=True)
@@ -53,11 +68,16 @@ class KernelTime:
         return "compute" if self.compute_s >= self.memory_s else "memory"
 
 
-def _record_kernel(record: OpRecord) -> Kernel:
+def _record_kernel(record: OpRecord, latency_class: str, in_channels: float) -> Kernel:
     cost = record.total
+    shape = record.shape
     return Kernel(
+        in_channels=in_channels,
+        out_channels=float(shape.c),
+        positions=float(shape.n * shape.h * shape.w),
         nodes=(record.node,),
         op_class=str(record.op_class),
+        latency_class=latency_class,
         block=record.block,
         macs=float(cost.macs),
         vector_ops=float(cost.vector_ops),
@@ -72,6 +92,10 @@ def _fuse(kernel: Kernel, record: OpRecord, elem_bytes: int) -> Kernel:
     return Kernel(
         nodes=(*kernel.nodes, record.node),
         op_class=kernel.op_class,
+        latency_class=kernel.latency_class,
+        in_channels=kernel.in_channels,
+        out_channels=kernel.out_channels,
+        positions=kernel.positions,
         block=kernel.block,
         macs=kernel.macs + float(cost.macs),
         vector_ops=kernel.vector_ops + float(cost.vector_ops),
@@ -85,9 +109,10 @@ def kernels(report: CostReport, fusion: Fusion) -> list[Kernel]:
     result: list[Kernel] = []
     fusable: str | None = None  # node whose output the current kernel may absorb consumers of
     for record in report.records:
-        if record.op_class is OpClass.INPUT:
+        if record.op_class is OpClass.INPUT or _no_kernel(record):
             continue
-        role = net.op(record.node).fusion
+        op = net.op(record.node)
+        role = op.fusion
         if (
             fusion is Fusion.CONV_BN_ACT
             and fusable is not None
@@ -98,21 +123,28 @@ def kernels(report: CostReport, fusion: Fusion) -> list[Kernel]:
             result[-1] = _fuse(result[-1], record, report.elem_bytes)
             fusable = record.node if role is FusionRole.NORM else None
             continue
-        result.append(_record_kernel(record))
+        inputs = net.input_shapes(record.node)
+        result.append(_record_kernel(record, op.latency_class(inputs), float(inputs[0].c) if inputs else 1.0))
         fusable = record.node if role is FusionRole.PRODUCER else None
     return result
 
 
+def _no_kernel(record: OpRecord) -> bool:
+    """A view (a channel slice), dropout at inference or an op archscope cannot cost:
+    it moves and computes nothing, so it launches no kernel."""
+    cost = record.cost
+    return not (cost.macs or cost.vector_ops or cost.read_bytes or cost.write_bytes)
+
+
 def kernel_time(kernel: Kernel, profile: DeviceProfile) -> KernelTime:
-    params = profile.classes[kernel.op_class]
+    params = profile.params(kernel.latency_class)
     compute = (kernel.macs + kernel.vector_ops) / (profile.peak_macs_per_s * params.compute_efficiency)
-    traffic = kernel.traffic_bytes
-    cached = min(1.0, profile.cache_bytes / traffic) if traffic > 0 else 1.0
-    per_byte = cached / profile.cache_bytes_per_s + (1 - cached) / profile.dram_bytes_per_s
-    memory = traffic * per_byte / params.memory_efficiency
+    memory = kernel.traffic_bytes * profile.seconds_per_byte(kernel.traffic_bytes) / params.memory_efficiency
     overhead = params.overhead_us * 1e-6
     busy = max(compute, memory) if profile.combine is Combine.MAX else compute + memory
-    return KernelTime(kernel, compute, memory, overhead, busy + overhead)
+    factor = profile.correction(kernel.latency_class, kernel.features)
+    framework = profile.kernel_overhead_us * 1e-6
+    return KernelTime(kernel, compute, memory, factor * overhead + framework, factor * (busy + overhead) + framework)
 
 
 @dataclass(frozen=True)

@@ -10,17 +10,19 @@ calibrate`` to the user's config folder (``~/.config/archscope/devices/`` on Lin
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 from dataclasses import asdict, dataclass, field, fields, replace
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from archscope.ops import OpClass
 
-#: op classes a profile must describe (the input "class" costs nothing)
+#: op classes a profile must describe (the input "class" costs nothing); it may also
+#: describe finer kernel kinds (``conv:3x3``, ``Op.latency_class``), which then use their own
 CLASSES: tuple[str, ...] = tuple(str(c) for c in OpClass if c is not OpClass.INPUT)
 
 
@@ -64,6 +66,47 @@ class ClassParams:
             raise ProfileError(f"overhead_us must be >= 0, got {self.overhead_us}")
 
 
+#: fp32 lanes of the CPU's vector unit (AVX2: 256 bits). Channels-last kernels vectorise
+#: over channels; the channels past the last multiple of it run a slower remainder path,
+#: and odd counts the slowest (BN and PReLU on 11 channels take several times as long per
+#: element as on 8 or 16; the micro-benchmarks of ``calibrate._unaligned_benchmarks``)
+VECTOR_LANES = 8
+#: what a learned correction reads of a kernel, in this order
+FEATURES = ("log2_in_channels", "log2_out_channels", "log2_positions", "log2_traffic_bytes",
+            "in_channels_remainder", "out_channels_remainder", "in_channels_odd")
+
+
+def shape_features(in_channels: float, out_channels: float, positions: float, traffic_bytes: float) -> tuple[float, ...]:
+    """A kernel's shape as a learned correction reads it (:data:`FEATURES`): log2 of its
+    input and output channels, output positions and bytes moved; the share of its input
+    and output channels past the last multiple of :data:`VECTOR_LANES`; and whether its
+    input channels are odd."""
+    logs = tuple(math.log2(max(v, 1.0)) for v in (in_channels, out_channels, positions, traffic_bytes))
+    remainders = tuple((c % VECTOR_LANES) / c if c >= 1 else 0.0 for c in (in_channels, out_channels))
+    return (*logs, *remainders, float(in_channels % 2 == 1))
+
+
+@dataclass(frozen=True)
+class Residual:
+    """A kernel kind's learned correction: time × exp(w · (features - center)), the
+    exponent clipped to ±log 4 so that it never runs away."""
+
+    weights: tuple[float, ...]
+    center: tuple[float, ...]
+
+    def __post_init__(self) -> None:
+        if len(self.weights) != len(FEATURES) or len(self.center) != len(FEATURES):
+            raise ProfileError(f"a learned correction needs {len(FEATURES)} weights and centers ({', '.join(FEATURES)}), "
+                               f"got {len(self.weights)} and {len(self.center)}: calibrate the profile again")
+
+    def factor(self, features: Sequence[float]) -> float:
+        value = sum(w * (x - c) for w, x, c in zip(self.weights, features, self.center))
+        return math.exp(max(-RESIDUAL_LIMIT, min(RESIDUAL_LIMIT, value)))
+
+
+RESIDUAL_LIMIT = math.log(4.0)
+
+
 @dataclass(frozen=True)
 class DeviceProfile:
     """A device's physical parameters for the roofline-with-overhead latency model."""
@@ -83,6 +126,14 @@ class DeviceProfile:
     threads: int | None = None  # CPU threads the profile was calibrated with
     sources: Mapping[str, str] = field(default_factory=dict)
     fit: Mapping[str, Any] = field(default_factory=dict)
+    #: kernel kind -> learned correction of its time (``archscope calibrate``); none: pure roofline
+    residuals: Mapping[str, Residual] = field(default_factory=dict)
+    #: framework time per kernel, outside any correction (the work between ops)
+    kernel_overhead_us: float = 0.0
+    #: measured copy rate by bytes moved, ((traffic_bytes, bytes_per_s), ...) ascending:
+    #: the memory hierarchy as this device shows it (``archscope calibrate``); when given
+    #: it replaces the two-level cache/DRAM rule
+    bandwidth_curve: tuple[tuple[float, float], ...] = ()
 
     def __post_init__(self) -> None:
         for name in ("peak_macs_per_s", "dram_bytes_per_s", "cache_bytes_per_s", "memory_bytes"):
@@ -96,11 +147,48 @@ class DeviceProfile:
         if self.memory_format not in ("channels_last", "contiguous"):
             raise ProfileError(f"profile {self.name!r}: unknown memory_format {self.memory_format!r}")
 
+    def seconds_per_byte(self, traffic_bytes: float) -> float:
+        """Time to move one byte of a kernel that moves ``traffic_bytes``: interpolated on
+        the measured bandwidth curve (log size, clamped at its ends), else the share that
+        fits ``cache_bytes`` at the cache rate and the rest at the DRAM rate."""
+        if self.bandwidth_curve:
+            return 1.0 / _interpolate(self.bandwidth_curve, traffic_bytes)
+        cached = min(1.0, self.cache_bytes / traffic_bytes) if traffic_bytes > 0 else 1.0
+        return cached / self.cache_bytes_per_s + (1 - cached) / self.dram_bytes_per_s
+
+    def correction(self, latency_class: str, features: Sequence[float]) -> float:
+        """The learned factor of a kernel of this kind and shape (1 without one): that of
+        the parameters it uses (its kind's own, else its op class's)."""
+        owner = latency_class if latency_class in self.classes else latency_class.split(":")[0]
+        residual = self.residuals.get(owner)
+        return residual.factor(features) if residual is not None else 1.0
+
+    def without_residuals(self) -> DeviceProfile:
+        """The same profile as a pure roofline with overheads."""
+        return replace(self, residuals={})
+
     def with_classes(self, **updates: ClassParams) -> DeviceProfile:
         return replace(self, classes={**self.classes, **updates})
 
+    def params(self, latency_class: str) -> ClassParams:
+        """The parameters of a kernel kind (``conv:3x3``): its own when the profile has
+        them, else its op class's (``conv``)."""
+        found = self.classes.get(latency_class)
+        return found if found is not None else self.classes[latency_class.split(":")[0]]
+
     def to_toml(self) -> str:
         return _to_toml(self)
+
+
+def _interpolate(curve: Sequence[tuple[float, float]], size: float) -> float:
+    """The rate at ``size`` on a (size, rate) curve, linear in log size."""
+    if size <= curve[0][0]:
+        return curve[0][1]
+    for (x0, y0), (x1, y1) in zip(curve, curve[1:]):
+        if size <= x1:
+            t = math.log(size / x0) / math.log(x1 / x0)
+            return y0 + t * (y1 - y0)
+    return curve[-1][1]
 
 
 _REQUIRED = ("name", "description", "kind", "peak_macs_per_s", "dram_bytes_per_s", "cache_bytes",
@@ -117,9 +205,11 @@ def profile_from_dict(data: Mapping[str, Any], *, origin: str = "profile") -> De
         raise ProfileError(f"{origin}: unknown field(s) {', '.join(sorted(unknown))}")
     try:
         classes = {name: ClassParams(**params) for name, params in data["classes"].items()}
-        return DeviceProfile(
-            **{**data, "classes": classes, "fusion": Fusion(data["fusion"]), "combine": Combine(data["combine"])}
-        )
+        residuals = {name: Residual(tuple(r["weights"]), tuple(r["center"]))
+                     for name, r in data.get("residuals", {}).items()}
+        curve = tuple((float(x), float(y)) for x, y in data.get("bandwidth_curve", ()))
+        return DeviceProfile(**{**data, "classes": classes, "residuals": residuals, "fusion": Fusion(data["fusion"]),
+                                "combine": Combine(data["combine"]), "bandwidth_curve": curve})
     except (TypeError, ValueError) as error:
         raise ProfileError(f"{origin}: {error}") from None
 
@@ -197,12 +287,15 @@ def _to_toml(profile: DeviceProfile) -> str:
     data = asdict(profile)
     lines = []
     for key, value in data.items():
-        if key in ("classes", "sources", "fit") or value is None:
+        if key in ("classes", "sources", "fit", "residuals") or value is None:
+            continue
+        if key in ("kernel_overhead_us", "bandwidth_curve") and not value:
             continue
         lines.append(f"{key} = {_value(getattr(profile, key))}")
-    for name, params in data["classes"].items():
-        lines.append(f'\n[classes."{name}"]')
-        lines.extend(f"{k} = {_value(v)}" for k, v in params.items())
+    for table in ("classes", "residuals"):
+        for name, params in data[table].items():
+            lines.append(f'\n[{table}."{name}"]')
+            lines.extend(f"{k} = {_value(v)}" for k, v in params.items())
     for table in ("sources", "fit"):
         if data[table]:
             lines.append(f"\n[{table}]")

@@ -15,14 +15,24 @@ same interleaved run (``speed_factor``, the geometric mean of measured / predict
 scales its predictions, as ``k`` scales MACs for the baseline. The profile's shape (how
 time splits over op classes, sizes and kernels) is what is validated; the scores of the
 profile as saved are reported too (``uncorrected``). Both are then scored on the validation candidates: the share within
-±10%, the mean absolute percentage error and Spearman's rank correlation.
+±10%, the mean absolute percentage error and Spearman's rank correlation, over all of
+them and per family (with the median signed error, which shows a family's bias).
+
+A user's modules can join the candidates (``ModuleCandidate``: ``pkg.mod:factory`` at an
+input shape): the module itself is timed and its imported network predicted.
+
+The noise floor: every candidate's rounds are split into a first and a second half, and
+``repeatability`` is the share of candidates whose two halves agree within ±10%, the
+best share any model could reach on this machine that day.
 """
 
 from __future__ import annotations
 
 import math
 import random
+import statistics
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Callable, Collection, Mapping, Sequence
 
 from scipy.stats import spearmanr
@@ -30,6 +40,8 @@ from scipy.stats import spearmanr
 from archscope.costs import analyze
 from archscope.families import get_family
 from archscope.families.base import Resolution
+from archscope.families.hyper import text
+from archscope.graph import Network
 from archscope.latency.measure import measure_many
 from archscope.latency.model import predict
 from archscope.latency.profile import DeviceProfile
@@ -42,12 +54,62 @@ class Candidate:
 
     @property
     def label(self) -> str:
-        shown = []
-        for key, value in self.hyper.items():
-            if isinstance(value, tuple) and not isinstance(value, Resolution):
-                value = ",".join(map(str, value))
-            shown.append(f"{key}={getattr(value, 'value', value)}")
-        return f"{self.family}(" + " ".join(shown) + ")"
+        return f"{self.family}(" + " ".join(f"{k}={text(v)}" for k, v in self.hyper.items()) + ")"
+
+    @property
+    def resolution(self) -> str:
+        return str(self.hyper["resolution"])
+
+    def network(self) -> Network:
+        return get_family(self.family).network(**self.hyper)
+
+    def timed(self) -> Network:
+        """What is timed: the network's torch module."""
+        return self.network()
+
+
+@dataclass(frozen=True)
+class ModuleCandidate:
+    """A user's module (``pkg.mod:factory``) on an input ``shape``: timed as it is,
+    predicted from its imported network; its family in the scores is ``modules``."""
+
+    spec: str
+    shape: tuple[int, ...]
+    family: str = "modules"
+
+    @property
+    def label(self) -> str:
+        return f"{self.spec}@{'x'.join(map(str, self.shape))}"
+
+    @property
+    def resolution(self) -> str:
+        return f"{self.shape[2]}x{self.shape[3]}"
+
+    @cached_property
+    def _module(self) -> Any:
+        from archscope.imports import load_factory
+
+        return load_factory(self.spec)
+
+    def network(self) -> Network:
+        from archscope.imports import from_module
+
+        return from_module(self._module, self.shape, name=self.spec)
+
+    def timed(self) -> Any:
+        from archscope.latency.measure import UserModule
+
+        return UserModule(self._module, self.shape)
+
+
+def parse_module_candidate(text: str) -> ModuleCandidate:
+    """``pkg.mod:factory@1x3x224x224`` -> a module candidate (``ValueError`` names it)."""
+    from archscope.imports import parse_input_shape
+
+    spec, _, shape = text.partition("@")
+    if ":" not in spec or not shape:
+        raise ValueError(f"{text!r} is not pkg.mod:factory@NxCxHxW (e.g. mymodel:build@1x3x224x224)")
+    return ModuleCandidate(spec, parse_input_shape(shape))
 
 
 #: seed of the calibration networks; validation draws exclude them whatever their seed
@@ -113,13 +175,40 @@ class CalibrationSet:
 
 
 def scores(predicted: Sequence[float], measured: Sequence[float]) -> dict[str, float]:
-    """within_10pct (share, 0-1), mape (percent) and spearman of predictions."""
+    """within_10pct (share, 0-1), mape (percent), median signed error (percent) and
+    spearman (``nan`` for fewer than three) of predictions."""
     errors = [p / m - 1 for p, m in zip(predicted, measured)]
     return {
         "within_10pct": sum(abs(e) <= 0.10 for e in errors) / len(errors),
         "mape": 100 * sum(abs(e) for e in errors) / len(errors),
-        "spearman": float(spearmanr(predicted, measured).statistic),
+        "median_error_pct": 100 * statistics.median(errors),
+        "spearman": _spearman(predicted, measured),
     }
+
+
+def _spearman(predicted: Sequence[float], measured: Sequence[float]) -> float:
+    """Spearman's rank correlation; ``nan`` where it is undefined (fewer than three,
+    or a constant side)."""
+    if len(predicted) < 3 or len(set(predicted)) < 2 or len(set(measured)) < 2:
+        return math.nan
+    return float(spearmanr(predicted, measured).statistic)
+
+
+def group_scores(group: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The model's and the MACs baseline's scores on some candidates, and their repeatability."""
+    measured = [r["measured_ms"] for r in group]
+    return {
+        "n": len(group),
+        **scores([r["predicted_ms"] for r in group], measured),
+        "baseline": scores([r["baseline_ms"] for r in group], measured),
+        "repeatability": sum(r["repeatable"] for r in group) / len(group),
+    }
+
+
+def by_family(rows: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The model's and the MACs baseline's scores on each family's candidates."""
+    families = dict.fromkeys(r["family"] for r in rows)
+    return {family: group_scores([r for r in rows if r["family"] == family]) for family in families}
 
 
 def fit_proportional(x: Sequence[float], measured_ms: Sequence[float]) -> float:
@@ -138,32 +227,57 @@ class ValidationResult:
     ms_per_gmac: float
     speed_factor: float
     uncorrected: dict[str, float]
+    #: the profile without its learned corrections (a pure roofline), with its own speed factor
+    roofline_only: dict[str, float] | None = None
+
+    @property
+    def repeatability(self) -> float:
+        """Share of the candidates whose two halves of rounds agree within ±10%."""
+        return sum(r["repeatable"] for r in self.candidates) / len(self.candidates)
+
+    def drawn(self) -> dict[str, Any] | None:
+        """Scores on the candidates drawn from the families, without the user's modules
+        (``None`` when there are none)."""
+        rows = [r for r in self.candidates if r["family"] != ModuleCandidate.family]
+        return group_scores(rows) if rows else None
 
     def summary(self) -> dict[str, Any]:
+        repeatability = self.repeatability
         return {
             "device": self.device,
             "n": len(self.candidates),
             **self.model,
+            "repeatability": repeatability,
+            "share_of_repeatability": self.model["within_10pct"] / repeatability if repeatability else math.nan,
             "speed_factor": self.speed_factor,
             "baseline": {**self.baseline, "ms_per_gmac": self.ms_per_gmac},
             "uncorrected": self.uncorrected,
+            "roofline_only": self.roofline_only,
+            "by_family": by_family(self.candidates),
+            "drawn": self.drawn(),
             "calibration_networks": len(self.calibration),
         }
 
 
-def _row(candidate: Candidate, report: Any, measured: Any, profile: DeviceProfile) -> dict[str, Any]:
+def _row(candidate: Candidate | ModuleCandidate, report: Any, measured: Any, profile: DeviceProfile) -> dict[str, Any]:
     prediction = predict(report, profile)
+    roofline = predict(report, profile.without_residuals()) if profile.residuals else prediction
+    first, second = measured.halves_ms
     return {
         "network": candidate.label,
         "family": candidate.family,
-        "resolution": str(candidate.hyper["resolution"]),
+        "resolution": candidate.resolution,
         "macs": int(report.total.cost.macs),
         "params": int(report.total.cost.params),
         "layers": int(report.total.layers),
         "kernels": prediction.kernels,
         "predicted_raw_ms": prediction.latency_ms,
+        "roofline_raw_ms": roofline.latency_ms,
         "measured_ms": measured.median_ms,
         "spread_pct": measured.spread_pct,
+        "first_half_ms": first,
+        "second_half_ms": second,
+        "repeatable": measured.repeatable,
     }
 
 
@@ -176,6 +290,7 @@ def validate_latency(
     resolutions: Sequence[tuple[int, int]] = ((256, 512), (512, 1024)),
     seed: int = 0,
     rounds: int = 11,
+    modules: Sequence[ModuleCandidate] = (),
     on_progress: Callable[[str, int, int], None] | None = None,
 ) -> ValidationResult:
     """Measure calibration and validation networks (disjoint) and score the model and
@@ -185,12 +300,12 @@ def validate_latency(
     recorded = CalibrationSet.from_record(profile.fit)
     calibration_set = recorded or CalibrationSet(tuple(families), calibration_count, tuple(resolutions))
     calibration = calibration_set.candidates()
-    validation = draw_candidates(families, count, resolutions=resolutions, seed=seed, exclude=calibration)
-    groups = {"calibration": calibration, "validation": validation}
-    reports = {name: [analyze(get_family(c.family).network(**c.hyper)) for c in group] for name, group in groups.items()}
+    validation = draw_candidates(families, count, resolutions=resolutions, seed=seed, exclude=calibration) if count else []
+    groups = {"calibration": calibration, "validation": [*validation, *modules]}
+    reports = {name: [analyze(c.network()) for c in group] for name, group in groups.items()}
     # one interleaved measurement of both sets, so that drifts of the machine's speed
     # hit calibration and validation networks alike
-    networks = [r.network for name in groups for r in reports[name]]
+    networks = [c.timed() for name in groups for c in groups[name]]
     progress = (lambda r: on_progress("calibration and validation", r, rounds)) if on_progress else None
     measured = measure_many(networks, rounds=rounds, memory_format=profile.memory_format, on_round=progress)
     by_group = {"calibration": measured[: len(calibration)], "validation": measured[len(calibration):]}
@@ -201,9 +316,11 @@ def validate_latency(
     calibration_ms = [r["measured_ms"] for r in rows["calibration"]]
     per_mac = fit_proportional([r["macs"] for r in rows["calibration"]], calibration_ms)
     speed = fit_proportional([r["predicted_raw_ms"] for r in rows["calibration"]], calibration_ms)
+    roofline_speed = fit_proportional([r["roofline_raw_ms"] for r in rows["calibration"]], calibration_ms)
     for row in rows["calibration"] + rows["validation"]:
         row["baseline_ms"] = per_mac * row["macs"]
         row["predicted_ms"] = speed * row["predicted_raw_ms"]
+        row["roofline_ms"] = roofline_speed * row["roofline_raw_ms"]
     measured_ms = [r["measured_ms"] for r in rows["validation"]]
     return ValidationResult(
         device=profile.name,
@@ -214,4 +331,5 @@ def validate_latency(
         ms_per_gmac=per_mac * 1e9,
         speed_factor=speed,
         uncorrected=scores([r["predicted_raw_ms"] for r in rows["validation"]], measured_ms),
+        roofline_only=scores([r["roofline_ms"] for r in rows["validation"]], measured_ms) if profile.residuals else None,
     )

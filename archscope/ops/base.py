@@ -175,6 +175,12 @@ class Op(ABC):
     def op_class(self, inputs: Sequence[Shape]) -> OpClass:
         """The class this op falls in, for breakdowns."""
 
+    def latency_class(self, inputs: Sequence[Shape]) -> str:
+        """The kind of kernel the latency model times this op as: ``op_class:kind``
+        (``conv:3x3``, ``norm/activation:bn``), or the op class itself. A device profile
+        may give the kind its own parameters; one that does not uses its op class's."""
+        return str(self.op_class(inputs))
+
     def saved(self, inputs: Sequence[Shape], output: Shape, *, elem_bytes: int = 4) -> tuple[Saved, ...]:
         """Tensors kept for backward (none by default)."""
         return ()

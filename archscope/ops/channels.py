@@ -40,6 +40,9 @@ class Slice(Op):
     def op_class(self, inputs: Sequence[Shape]) -> OpClass:
         return OpClass.ELEMENTWISE
 
+    def latency_class(self, inputs: Sequence[Shape]) -> str:
+        return "elementwise:copy"
+
     def counts(self, inputs: Sequence[Shape], output: Shape) -> Counts:
         return Counts()
 
@@ -68,6 +71,9 @@ class ChannelPad(Op):
 
     def op_class(self, inputs: Sequence[Shape]) -> OpClass:
         return OpClass.ELEMENTWISE
+
+    def latency_class(self, inputs: Sequence[Shape]) -> str:
+        return "elementwise:copy"
 
     def counts(self, inputs: Sequence[Shape], output: Shape) -> Counts:
         return Counts()

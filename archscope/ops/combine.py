@@ -59,6 +59,9 @@ class Add(Op):
     def op_class(self, inputs: Sequence[Shape]) -> OpClass:
         return OpClass.ELEMENTWISE
 
+    def latency_class(self, inputs: Sequence[Shape]) -> str:
+        return "elementwise:add"
+
     def counts(self, inputs: Sequence[Shape], output: Shape) -> Counts:
         return Counts(vector_ops=(len(inputs) - 1) * output.numel)
 
@@ -81,6 +84,9 @@ class Concat(Op):
     def op_class(self, inputs: Sequence[Shape]) -> OpClass:
         return OpClass.ELEMENTWISE
 
+    def latency_class(self, inputs: Sequence[Shape]) -> str:
+        return "elementwise:concat"
+
     def counts(self, inputs: Sequence[Shape], output: Shape) -> Counts:
         return Counts()
 
@@ -99,3 +105,6 @@ class ChannelShuffle(ShapeKeeping):
     def output_shape(self, inputs: Sequence[Shape]) -> Shape:
         exact_div(inputs[0].c, self.groups, what="channel_shuffle channels")
         return super().output_shape(inputs)
+
+    def latency_class(self, inputs: Sequence[Shape]) -> str:
+        return "elementwise:copy"

@@ -85,6 +85,20 @@ class _ConvBase(Op):
             return OpClass.POINTWISE
         return OpClass.CONV
 
+    def latency_class(self, inputs: Sequence[Shape]) -> str:
+        """Dense convs by kernel shape (3x3, k×1 / 1×k, dilated, other), grouped ones by
+        the channels each group sees (narrow: 8 or fewer)."""
+        op_class = self.op_class(inputs)
+        if op_class is not OpClass.CONV:
+            return str(op_class)
+        if self.groups != 1:
+            return "conv:grouped_narrow" if inputs[0].c // self.groups <= 8 else "conv:grouped"
+        if self.dilation != (1, 1):
+            return "conv:dilated"
+        if 1 in self.kernel_size:
+            return "conv:asymmetric"
+        return "conv:3x3" if self.kernel_size == (3, 3) else "conv:other"
+
     def weight_count(self, in_channels: Dim) -> Dim:
         per_group = exact_div(in_channels, self.groups, what=f"{self.label()} input channels")
         exact_div(self.out_channels, self.groups, what=f"{self.label()} output channels")
@@ -145,6 +159,9 @@ class ConvTranspose2d(_ConvBase):
 
     def op_class(self, inputs: Sequence[Shape]) -> OpClass:
         return OpClass.CONV
+
+    def latency_class(self, inputs: Sequence[Shape]) -> str:
+        return "conv:transposed"
 
     def output_shape(self, inputs: Sequence[Shape]) -> Shape:
         self.check_arity(inputs)

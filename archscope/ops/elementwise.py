@@ -58,6 +58,9 @@ class Binary(Op):
     def op_class(self, inputs: Sequence[Shape]) -> OpClass:
         return OpClass.ELEMENTWISE
 
+    def latency_class(self, inputs: Sequence[Shape]) -> str:
+        return "elementwise:add" if self.operation in ("add", "sub") and inputs[0] == inputs[1] else "elementwise:mul"
+
     def counts(self, inputs: Sequence[Shape], output: Shape) -> Counts:
         return Counts(vector_ops=output.numel)
 
@@ -81,6 +84,9 @@ class Scalar(ShapeKeeping):
 
     def label(self) -> str:
         return f"{self.operation} {self.value:g}"
+
+    def latency_class(self, inputs: Sequence[Shape]) -> str:
+        return "elementwise:scalar"
 
     def counts(self, inputs: Sequence[Shape], output: Shape) -> Counts:
         return Counts(vector_ops=output.numel)
@@ -111,6 +117,9 @@ class Reduce(Op):
     def op_class(self, inputs: Sequence[Shape]) -> OpClass:
         return OpClass.POOLING
 
+    def latency_class(self, inputs: Sequence[Shape]) -> str:
+        return "pooling:global"
+
     def counts(self, inputs: Sequence[Shape], output: Shape) -> Counts:
         return Counts(vector_ops=inputs[0].numel)
 
@@ -127,6 +136,9 @@ class Copy(ShapeKeeping):
 
     def label(self) -> str:
         return "copy"
+
+    def latency_class(self, inputs: Sequence[Shape]) -> str:
+        return "elementwise:copy"
 
     def output_shape(self, inputs: Sequence[Shape]) -> Shape:
         self.check_arity(inputs)
@@ -185,6 +197,9 @@ class Pad(Op):
     def label(self) -> str:
         return "pad " + ",".join(map(str, self.pads))
 
+    def latency_class(self, inputs: Sequence[Shape]) -> str:
+        return "elementwise:copy"
+
     def output_shape(self, inputs: Sequence[Shape]) -> Shape:
         self.check_arity(inputs)
         x = inputs[0]
@@ -211,6 +226,9 @@ class Fill(Op):
 
     def label(self) -> str:
         return f"fill {self.value:g}"
+
+    def latency_class(self, inputs: Sequence[Shape]) -> str:
+        return "elementwise:copy"
 
     def output_shape(self, inputs: Sequence[Shape]) -> Shape:
         self.check_arity(inputs)

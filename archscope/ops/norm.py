@@ -27,6 +27,11 @@ _ACTIVATION_SAVES: dict[str, Literal["input", "output"]] = {
     "log_softmax": "output",
 }
 
+#: each activation's latency kind
+_KINDS = {"relu": "relu", "relu6": "relu", "hardtanh": "relu", "leaky_relu": "relu", "prelu": "prelu",
+          "hardswish": "hard_gate", "hardsigmoid": "hard_gate", "sigmoid": "smooth", "tanh": "smooth", "silu": "smooth",
+          "gelu": "smooth", "elu": "smooth", "softmax": "smooth", "log_softmax": "smooth"}
+
 ActivationName = Literal["relu", "relu6", "hardtanh", "prelu", "leaky_relu", "elu", "sigmoid", "tanh", "silu",
                          "gelu", "hardswish", "hardsigmoid", "softmax", "log_softmax"]
 
@@ -54,6 +59,9 @@ class BatchNorm2d(Op):
 
     def label(self) -> str:
         return "bn" if self.affine else "bn (no affine)"
+
+    def latency_class(self, inputs: Sequence[Shape]) -> str:
+        return "norm/activation:bn"
 
     def op_class(self, inputs: Sequence[Shape]) -> OpClass:
         return OpClass.NORM_ACT
@@ -97,6 +105,12 @@ class Activation(Op):
 
     def label(self) -> str:
         return "prelu1" if self.function == "prelu" and self.slopes == 1 else self.function
+
+    def latency_class(self, inputs: Sequence[Shape]) -> str:
+        """Clamps (relu, relu6, hardtanh, leaky relu), PReLU (reads its slopes), the
+        piecewise-linear gates (hard swish, hard sigmoid) and smooth functions
+        (sigmoid, tanh, SiLU, GELU, ELU, softmax: a transcendental per element)."""
+        return f"norm/activation:{_KINDS[self.function]}"
 
     def op_class(self, inputs: Sequence[Shape]) -> OpClass:
         return OpClass.NORM_ACT

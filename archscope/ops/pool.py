@@ -48,6 +48,9 @@ class _WindowPool(Op):
     def op_class(self, inputs: Sequence[Shape]) -> OpClass:
         return OpClass.POOLING
 
+    def latency_class(self, inputs: Sequence[Shape]) -> str:
+        return f"pooling:{self.kind}"
+
     def output_shape(self, inputs: Sequence[Shape]) -> Shape:
         self.check_arity(inputs)
         x = inputs[0]
@@ -121,6 +124,9 @@ class AdaptiveAvgPool2d(Op):
     def op_class(self, inputs: Sequence[Shape]) -> OpClass:
         return OpClass.POOLING
 
+    def latency_class(self, inputs: Sequence[Shape]) -> str:
+        return "pooling:global" if self.output_size == (1, 1) else "pooling:adaptive"
+
     def output_shape(self, inputs: Sequence[Shape]) -> Shape:
         self.check_arity(inputs)
         x = inputs[0]
@@ -172,6 +178,9 @@ class MaxUnpool2d(Op):
 
     def op_class(self, inputs: Sequence[Shape]) -> OpClass:
         return OpClass.RESIZE
+
+    def latency_class(self, inputs: Sequence[Shape]) -> str:
+        return "resize:unpool"
 
     def output_shape(self, inputs: Sequence[Shape]) -> Shape:
         self.check_arity(inputs)

@@ -49,6 +49,9 @@ class Upsample(Op):
     def op_class(self, inputs: Sequence[Shape]) -> OpClass:
         return OpClass.RESIZE
 
+    def latency_class(self, inputs: Sequence[Shape]) -> str:
+        return f"resize:{self.mode}"
+
     def output_shape(self, inputs: Sequence[Shape]) -> Shape:
         self.check_arity(inputs)
         x = inputs[0]

@@ -27,7 +27,19 @@ SCORE_COLUMNS = [
     Column("name", "predictor", text=True),
     Column("within_10pct", "within ±10%", percent),
     Column("mape", "MAPE %", fixed(1)),
+    Column("median_error_pct", "median error %", fixed(1)),
     Column("spearman", "Spearman", fixed(3)),
+]
+FAMILY_COLUMNS = [
+    Column("family", "family", text=True),
+    Column("n", "networks", integer),
+    Column("repeatability", "repeatability", percent),
+    Column("within_10pct", "model within ±10%", percent),
+    Column("mape", "model MAPE %", fixed(1)),
+    Column("median_error_pct", "model median error %", fixed(1)),
+    Column("baseline_within_10pct", "baseline within ±10%", percent),
+    Column("baseline_mape", "baseline MAPE %", fixed(1)),
+    Column("baseline_median_error_pct", "baseline median error %", fixed(1)),
 ]
 
 
@@ -52,7 +64,17 @@ def load_validation(path: str | Path) -> tuple[dict[str, Any], list[dict[str, An
 
 
 def _scores(name: str, figures: Mapping[str, Any]) -> dict[str, Any]:
-    return {"name": name, **{k: figures.get(k, float("nan")) for k in ("within_10pct", "mape", "spearman")}}
+    keys = ("within_10pct", "mape", "median_error_pct", "spearman")
+    return {"name": name, **{k: figures.get(k, float("nan")) for k in keys}}
+
+
+def _families(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
+    groups = dict(summary.get("by_family", {}))
+    if summary.get("drawn") and "modules" in groups:
+        groups["families (no modules)"] = summary["drawn"]
+    return [{"family": family, **{k: v for k, v in f.items() if k != "baseline"},
+             **{f"baseline_{k}": v for k, v in f.get("baseline", {}).items()}}
+            for family, f in groups.items()]
 
 
 def validation_summary(summary: Mapping[str, Any], *, command: str = "") -> list[str]:
@@ -69,6 +91,10 @@ def validation_summary(summary: Mapping[str, Any], *, command: str = "") -> list
     if raw:
         lines.append(f"The profile as saved, without this run's speed factor ({summary.get('speed_factor', 1):.3f}): "
                      f"{100 * raw['within_10pct']:.0f}% within ±10%, MAPE {raw['mape']:.1f}%.")
+    if "repeatability" in summary:
+        lines.append(f"Repeatability (the first and second halves of a network's rounds within ±10% of each other, "
+                     f"the most any model can reach here today): {100 * summary['repeatability']:.0f}%; the model's "
+                     f"share within ±10% is {summary['share_of_repeatability']:.2f} of it.")
     if summary.get("command") and summary["command"] != command:
         lines.append(f"Measured with: {summary['command']}")
     return lines
@@ -81,11 +107,17 @@ def validation_page(summary: Mapping[str, Any], rows: Sequence[Mapping[str, Any]
     scores = [_scores("archscope model", summary), _scores("MACs baseline", summary.get("baseline", {}))]
     if summary.get("uncorrected"):
         scores.append(_scores("model, profile as saved", summary["uncorrected"]))
+    if summary.get("roofline_only"):
+        scores.append(_scores("model without its learned corrections", summary["roofline_only"]))
     text = ("Each point is a validation network: its measured median latency against the prediction. In the "
             "green band the prediction is within ±10%. Hover for the network's configuration.")
     sections = [
         Section("Predicted against measured", text, validation_figure(info), table(scores, SCORE_COLUMNS)),
         Section("Every validation network", "", html=table(shown, ROW_COLUMNS)),
     ]
+    if summary.get("by_family"):
+        sections.insert(1, Section("By family", "The model and the MACs baseline on each family's networks "
+                                   "(imported modules as 'modules'); a median error far from 0 is a bias.",
+                                   html=table(_families(summary), FAMILY_COLUMNS)))
     return Page(title=f"archscope latency validation: {summary['device']}",
                 summary=validation_summary(summary, command=command), sections=sections, command=command)

@@ -81,6 +81,9 @@ def test_calibrate_bad_csv(tmp_path, capsys, content, message):
         (["calibrate", "--device", "titanx"], "--device"),
         (["validate", "latency", "--device", "nosuch"], "nosuch"),
         (["validate", "latency", "--families", "nonet", "--device", "titanx"], "nonet"),
+        (["validate", "latency", "--device", "titanx", "--module", "nosuchmodule:build@1x3x64x64"], "nosuchmodule"),
+        (["validate", "latency", "--device", "titanx", "--module", "mobilenet:build"], "mobilenet:build"),
+        (["validate", "latency", "--device", "titanx", "--count", "0", "--module", "json:loads@1x3x8x8"], "json:loads"),
     ],
 )
 def test_bad_input(capsys, args, message):
@@ -102,14 +105,30 @@ def test_validate_refuses_an_uncalibrated_profile(tmp_path, capsys, monkeypatch)
     assert code == 2 and "archscope calibrate" in err
 
 
-def test_the_cache_capacity_is_reported_as_fitted_or_listed():
+def test_the_memory_model_is_reported_as_a_curve_or_a_cache():
     import dataclasses
 
-    from archscope.cli.latency import _capacity
+    from archscope.cli.latency import _memory
     from archscope.latency.profile import load_profile
 
-    placeholder = load_profile("local")
-    assert _capacity(placeholder) == "32 MiB"
-    fitted = dataclasses.replace(placeholder, cache_bytes=2**20, fit={"cache_candidates_bytes": [0, 2**20, 2**25, 2**33]})
-    assert _capacity(fitted) == "1 MiB (fitted of 4 capacities, none to all of memory)"
-    assert _capacity(dataclasses.replace(fitted, cache_bytes=placeholder.memory_bytes)).startswith("all of memory (")
+    placeholder = dataclasses.replace(load_profile("local"), bandwidth_curve=())
+    assert _memory(placeholder) == f"cache 32 MiB at {placeholder.cache_bytes_per_s / 1e9:.1f} GB/s"
+    curved = dataclasses.replace(placeholder, bandwidth_curve=((2.0**15, 5e10), (2.0**20, 1.5e11), (2.0**30, 2.6e10)))
+    assert _memory(curved) == "bandwidth curve of 3 copies, 32 KiB to 1024 MiB moved: fastest 150.0 GB/s"
+
+
+
+def test_the_family_table_adds_the_families_without_the_modules():
+    from rich.console import Console
+
+    from archscope.cli.latency import _group_table
+
+    figures = {"n": 2, "within_10pct": 0.5, "mape": 7.0, "median_error_pct": -3.0, "repeatability": 1.0,
+               "baseline": {"within_10pct": 0.0, "mape": 40.0, "median_error_pct": 30.0}}
+    summary = {"by_family": {"enet": figures, "modules": figures}, "drawn": figures}
+    console = Console(width=200, record=True)
+    console.print(_group_table(summary))
+    text = console.export_text()
+    assert "families (no modules)" in text and "50% / 0%" in text and "-3.0 / +30.0" in text
+    console.print(_group_table({"by_family": {"enet": figures}, "drawn": figures}))
+    assert console.export_text().count("families (no modules)") == 0

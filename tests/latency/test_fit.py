@@ -8,13 +8,11 @@ from archscope import api
 from archscope.latency.calibrate import micro_benchmarks
 from archscope.latency.fit import (
     Sample,
-    cache_candidates,
     fit_device_wide,
     fit_per_class,
     fit_with_networks,
     predicted_s,
     sample,
-    with_extra_overhead,
 )
 from archscope.latency.profile import CLASSES, ClassParams, ProfileError, load_profile
 from archscope.costs import analyze
@@ -53,31 +51,69 @@ def test_per_class_fit_recovers_each_class():
     truth = base.with_classes(
         depthwise=ClassParams(0.2, 0.3, 40.0), **{"norm/activation": ClassParams(0.5, 0.7, 8.0)}
     )
-    by_class = {}
-    for cls, network in micro_benchmarks():
-        if cls in ("depthwise", "norm/activation"):
+    by_kind = {}
+    for kind, network in micro_benchmarks():
+        if kind.split(":")[0] in ("depthwise", "norm/activation"):
             report = analyze(network)
-            by_class.setdefault(cls, []).append(sample(report, base, predicted_s(sample(report, truth, 1.0), truth)))
-    fitted, errors = fit_per_class(base, by_class)
+            by_kind.setdefault(kind, []).append(sample(report, base, predicted_s(sample(report, truth, 1.0), truth)))
+    fitted, errors = fit_per_class(base, by_kind)
     assert fitted.classes["depthwise"].memory_efficiency == pytest.approx(0.3, rel=0.03)
     assert fitted.classes["depthwise"].overhead_us == pytest.approx(40.0, rel=0.05)
-    assert fitted.classes["norm/activation"].memory_efficiency == pytest.approx(0.7, rel=0.03)
-    assert fitted.classes["norm/activation"].overhead_us == pytest.approx(8.0, rel=0.05)
+    for name in ("norm/activation", "norm/activation:bn", "norm/activation:relu"):  # the class and its kinds
+        assert fitted.params(name).memory_efficiency == pytest.approx(0.7, rel=0.03), name
+        assert fitted.params(name).overhead_us == pytest.approx(8.0, rel=0.05), name
     assert max(errors.values()) < 1e-3
     assert fitted.classes["conv"] == base.classes["conv"]  # classes without data keep their values
 
 
-def test_extra_overhead_is_added_to_every_class_and_never_below_zero():
-    profile = with_classes(load_profile("titanx"), compute_efficiency=0.5, memory_efficiency=0.5, overhead_us=10.0)
-    raised = with_extra_overhead(profile, 2.5)
-    assert {p.overhead_us for p in raised.classes.values()} == {12.5}
-    assert {p.compute_efficiency for p in raised.classes.values()} == {0.5}
-    assert {p.overhead_us for p in with_extra_overhead(profile, -20.0).classes.values()} == {0.0}
+def _corrected_samples(kind: str, correction) -> tuple:
+    """The micro-benchmarks of ``kind`` timed by the local profile with ``correction`` on
+    its op class: (the profile without it, samples by kind)."""
+    base = load_profile("local")
+    truth = dataclasses.replace(base, residuals={kind.split(":")[0]: correction})
+    samples: dict[str, list[Sample]] = {}
+    for found, network in micro_benchmarks():
+        if found == kind:
+            report = analyze(network)
+            samples.setdefault(kind, []).append(sample(report, base, predicted_s(sample(report, truth, 1.0), truth)))
+    return base, samples
 
 
-def test_cache_candidates_run_from_none_to_all_of_memory():
-    assert cache_candidates(2**20, 2**33) == [0, 2**18, 2**19, 2**20, 2**33]
-    assert cache_candidates(3 * 2**19, 2**33) == [0, 2**18, 2**19, 2**20, 3 * 2**19, 2**33]
+def test_a_learned_correction_recovers_what_the_roofline_misses():
+    """Relu kernels timed 1.5x slower per halving of their channels (a loop over few
+    channels vectorises badly): the correction learns the slope; the roofline alone cannot."""
+    from archscope.latency.fit import fit_residuals
+    from archscope.latency.profile import Residual
+
+    # exp(-0.58) ~ 1/1.5 per doubling of channels
+    slope = Residual((-0.58, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0), (6.0, 6.0, 14.0, 20.0, 0.0, 0.0, 0.0))
+    base, samples = _corrected_samples("norm/activation:relu", slope)
+    plain, _ = fit_per_class(base, samples)
+    fitted, errors = fit_residuals(plain, samples)
+    owner = "norm/activation:relu" if "norm/activation:relu" in plain.classes else "norm/activation"
+    w = fitted.residuals[owner].weights  # in and out channels and bytes all double with the channels
+    assert w[0] + w[1] + w[3] < -0.25  # slower for fewer channels (the roofline took part of it already)
+    truth_s = [s.measured_s for s in samples["norm/activation:relu"]]
+    roofline = [predicted_s(s, plain) / t for s, t in zip(samples["norm/activation:relu"], truth_s)]
+    corrected = [predicted_s(s, fitted) / t for s, t in zip(samples["norm/activation:relu"], truth_s)]
+    assert max(abs(r - 1) for r in corrected) < max(abs(r - 1) for r in roofline) / 2
+
+
+def test_the_correction_learns_the_cost_of_unaligned_channels():
+    """PReLU kernels timed 3x slower when their channel count is odd: the correction's
+    odd-channel weight learns it."""
+    from archscope.latency.fit import fit_residuals
+    from archscope.latency.profile import Residual
+
+    odd = Residual((0.0,) * 6 + (1.1,), (6.0, 6.0, 14.0, 20.0, 0.0, 0.0, 0.0))  # exp(1.1) ~ 3
+    base, samples = _corrected_samples("norm/activation:prelu", odd)
+    assert {s.kernels[0].features[6] for s in samples["norm/activation:prelu"]} == {0.0, 1.0}
+    plain, _ = fit_per_class(base, samples)
+    fitted, _ = fit_residuals(plain, samples)
+    owner = "norm/activation:prelu" if "norm/activation:prelu" in plain.classes else "norm/activation"
+    w = fitted.residuals[owner].weights
+    assert w[6] > 0.5
+
 
 
 def test_a_profile_refuses_a_negative_cache():
@@ -85,19 +121,17 @@ def test_a_profile_refuses_a_negative_cache():
         dataclasses.replace(load_profile("local"), cache_bytes=-1)
 
 
-def test_network_fit_recovers_the_cache_capacity_and_the_framework_overhead():
-    """Micro-benchmarks and whole NDNets timed by a known profile (1 MiB of cache, 7 us
-    of framework time per kernel in the networks): the fit keeps 1 MiB of the candidates
-    and finds the 7 us."""
+def test_network_fit_recovers_the_class_parameters_and_the_framework_overhead():
+    """Micro-benchmarks and whole NDNets timed by a known profile (7 us of framework time
+    per kernel in the networks): the fit finds the classes' parameters and the 7 us."""
     base = load_profile("local")
     truth = base.with_classes(
         depthwise=ClassParams(0.3, 0.4, 30.0), pointwise=ClassParams(0.9, 0.5, 20.0),
         **{"norm/activation": ClassParams(0.5, 0.6, 10.0), "elementwise": ClassParams(0.5, 0.8, 6.0)},
     )
-    truth = dataclasses.replace(truth, cache_bytes=2**20)
     by_class: dict[str, list[Sample]] = {}
     for cls, network in micro_benchmarks():
-        if cls in ("depthwise", "pointwise", "norm/activation", "elementwise"):
+        if cls in ("depthwise", "pointwise", "norm/activation:bn", "norm/activation:relu", "elementwise:add"):
             kernels = sample(analyze(network), truth, 1.0)
             by_class.setdefault(cls, []).append(Sample(kernels.kernels, predicted_s(kernels, truth)))
     networks = []
@@ -105,9 +139,8 @@ def test_network_fit_recovers_the_cache_capacity_and_the_framework_overhead():
                                        ((16, 32, 64), (4, 4, 4), (512, 1024))]:
         kernels = sample(api.cost("ndnet", widths=widths, depths=depths, resolution=resolution, head="none"), truth, 1.0)
         networks.append(Sample(kernels.kernels, predicted_s(kernels, truth) + 7e-6 * len(kernels.kernels)))
-    start = dataclasses.replace(base, cache_bytes=2**25)
-    result = fit_with_networks(start, by_class, networks, [0, 2**18, 2**20, 2**22, 2**25])
-    assert result.profile.cache_bytes == 2**20
-    assert set(result.cache_rms_log_error) == {0, 2**18, 2**20, 2**22, 2**25}
-    assert result.cache_rms_log_error[2**20] == min(result.cache_rms_log_error.values())
+    result = fit_with_networks(base, by_class, networks, residuals=False)
+    assert result.profile.params("pointwise").compute_efficiency == pytest.approx(0.9, rel=0.05)
+    assert result.network_rms_log_error < 0.02
     assert result.framework_overhead_us == pytest.approx(7.0, abs=0.5)
+    assert result.profile.kernel_overhead_us == pytest.approx(7.0, abs=0.5)

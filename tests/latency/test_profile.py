@@ -1,6 +1,7 @@
 """Device profiles: loading, validation, round trips, the shipped fits."""
 
 import dataclasses
+import math
 
 import pytest
 
@@ -86,3 +87,45 @@ def test_titanx_regenerates_from_its_csv_with_the_documented_command(tmp_path):
     args[args.index("--from") + 1] = str(root / args[args.index("--from") + 1])
     assert main(args) == 0
     assert out.read_text() == (root / "archscope" / "devices" / "titanx.toml").read_text()
+
+
+def test_a_profile_with_kinds_and_learned_corrections_round_trips(tmp_path):
+    from archscope.latency.profile import ClassParams, Residual
+
+    base = load_profile("titanx")
+    profile = dataclasses.replace(
+        base.with_classes(**{"conv:3x3": ClassParams(0.5, 0.7, 4.0)}),
+        residuals={"conv:3x3": Residual((0.1, -0.2, 0.0, 0.3, 0.4, 0.0, 0.2), (4.0, 5.0, 12.0, 20.0, 0.1, 0.1, 0.5))},
+        kernel_overhead_us=2.5,
+    )
+    assert load_profile(save_profile(profile, tmp_path / "kinds.toml")) == profile
+
+
+def test_a_kind_without_its_own_parameters_uses_its_op_class():
+    from archscope.latency.profile import ClassParams, Residual
+
+    profile = load_profile("titanx").with_classes(**{"conv:3x3": ClassParams(0.5, 0.7, 4.0)})
+    assert profile.params("conv:3x3").overhead_us == 4.0
+    assert profile.params("conv:dilated") == profile.params("conv")
+    corrected = dataclasses.replace(profile, residuals={"conv": Residual((1.0, 0, 0, 0, 0, 0, 0), (4.0, 0, 0, 0, 0, 0, 0))})
+    assert corrected.correction("conv:dilated", (5.0, 0, 0, 0, 0, 0, 0)) == pytest.approx(math.e)  # the class's correction
+    assert corrected.correction("conv:3x3", (5.0, 0, 0, 0, 0, 0, 0)) == 1.0  # its own parameters, no correction of its own
+    assert corrected.correction("conv:dilated", (40.0, 0, 0, 0, 0, 0, 0)) == pytest.approx(4.0)  # clipped at x4
+    assert corrected.without_residuals().correction("conv:dilated", (5.0, 0, 0, 0, 0, 0, 0)) == 1.0
+
+
+def test_a_correction_of_an_older_feature_set_asks_for_a_new_calibration():
+    from archscope.latency.profile import ProfileError, Residual
+
+    with pytest.raises(ProfileError, match="needs 7 weights.*got 4 and 4: calibrate the profile again"):
+        Residual((1.0, 0, 0, 0), (4.0, 0, 0, 0))
+
+
+def test_shape_features_read_the_channels_past_the_vector_width():
+    from archscope.latency.profile import FEATURES, shape_features
+
+    features = dict(zip(FEATURES, shape_features(11, 16, 1024, 2**20)))
+    assert features["log2_positions"] == 10 and features["log2_traffic_bytes"] == 20
+    assert features["in_channels_remainder"] == pytest.approx(3 / 11) and features["out_channels_remainder"] == 0
+    assert features["in_channels_odd"] == 1.0
+    assert shape_features(36, 36, 1, 1)[4:] == pytest.approx((4 / 36, 4 / 36, 0.0))

@@ -111,7 +111,9 @@ def test_validation_page_from_saved_results():
     model = f"archscope model: {100 * summary['within_10pct']:.0f}% within ±10%, MAPE {summary['mape']:.1f}%"
     assert model in page.summary[1]
     assert f"MACs baseline: {100 * summary['baseline']['within_10pct']:.0f}% within ±10%" in page.summary[1]
-    assert page.sections[1].html.count("<tr>") == 25  # header + 24 networks
+    sections = {section.title: section for section in page.sections}
+    assert sections["Every validation network"].html.count("<tr>") == 25  # header + 24 networks
+    assert sections["By family"].html.count("<tr>") == 2  # header + NDNet
 
 
 def test_a_validation_needs_its_csv(tmp_path):
