@@ -5,10 +5,11 @@
    moving that many bytes sees, cache levels and DRAM; its last point is the DRAM
    bandwidth, its fastest the cache bandwidth) and the largest cache size (sysfs).
 2. Micro-benchmarks of every kernel kind (``Op.latency_class``: ``conv:3x3``,
-   ``conv:grouped-4``, ``norm/activation:bn``, ``pool:max-3x3``, ...): one-op networks
+   ``conv:grouped``, ``norm/activation:bn``, ``pooling:maxpool``, ...): one-op networks
    built with archscope's own ops over a grid of channel counts and feature-map sizes
-   (the segmentation families' and the 7x7-56x56 maps of a classifier), timed in the
-   profile's memory format.
+   (the segmentation families' and the 7x7-56x56 maps of a classifier, and channel
+   counts that are not a multiple of the vector width), timed in the profile's memory
+   format.
 3. Ops in context: calibration networks (``validate.CalibrationSet``: by default three
    of every registered family, one at each of three input sizes) run op by op, each op
    timed where it runs, in the cache state the previous ops leave (an op looped alone
@@ -17,8 +18,8 @@
 4. The fit (``fit.fit_with_networks``): each op class's compute efficiency, memory
    efficiency and overhead by least squares on log time over all its samples, then each
    kind with enough samples its own; then per kind a learned correction of what the
-   roofline leaves (``fit.fit_residuals``: ridge regression of the log ratio on log
-   channels, positions and traffic). What the whole networks take beyond the sum of
+   roofline leaves (``fit.fit_residuals``: ridge regression of the log ratio on the
+   kernel's shape, ``profile.FEATURES``). What the whole networks take beyond the sum of
    their ops' timed times (the framework's work between ops: allocation, freeing, the
    graph walk) becomes a per-kernel overhead: the median over the networks of
    (whole pass - its timed ops) / kernels.
@@ -190,15 +191,16 @@ def _memory_benchmarks() -> Iterator[tuple[str, Network]]:
 def _classifier_benchmarks() -> Iterator[tuple[str, Network]]:
     """Small maps with many channels: the regime of a classifier's later stages (ResNet,
     MobileNet), which the segmentation families' grid does not reach."""
+    limit = 256 * 56 * 56
     for c, stride, (h, w) in itertools.product((64, 128, 256, 512), (1, 2), CLASSIFIER_SIZES):
-        if c * h * w <= 256 * 56 * 56:
+        if _fits(c, h, w, limit):
             yield _kind(Conv2d(out_channels=c, stride=stride), Shape(1, c // stride, h * stride, w * stride))
     pairs = ((16, 96), (96, 24), (144, 40), (240, 80), (480, 112), (672, 160), (160, 960), (256, 512))
     for (c_in, c_out), (h, w) in itertools.product(pairs, CLASSIFIER_SIZES):
-        if max(c_in, c_out) * h * w <= 256 * 56 * 56:
+        if _fits(max(c_in, c_out), h, w, limit):
             yield _kind(Conv2d(out_channels=c_out, kernel_size=1), Shape(1, c_in, h, w))
     for c, kernel, (h, w) in itertools.product((96, 240, 576, 960), (3, 5), CLASSIFIER_SIZES):
-        if c * h * w <= 256 * 56 * 56:
+        if _fits(c, h, w, limit):
             yield _kind(Conv2d(out_channels=c, kernel_size=kernel, groups=c), Shape(1, c, h, w))
     for c, (h, w) in itertools.product((64, 256, 960), CLASSIFIER_SIZES):
         shape = Shape(1, c, h, w)
@@ -345,7 +347,7 @@ def ops_in_networks(
             (node,) = kernel.nodes
             samples.setdefault(kernel.latency_class, []).append(Sample((kernel,), network.op_s[node], f"{candidate.label}:{node}"))
         whole = sample(report, base, network.total_s, candidate.label)
-        networks.append(replace(whole, ops_s=network.total_s - network.between_s))
+        networks.append(replace(whole, framework_s=network.between_s))
     return samples, networks
 
 

@@ -26,7 +26,7 @@ from scipy.optimize import least_squares
 
 from archscope.costs import CostReport
 from archscope.latency.model import Kernel, kernel_time, kernels
-from archscope.latency.profile import DeviceProfile, Residual
+from archscope.latency.profile import Combine, DeviceProfile, Residual
 
 #: class parameters a fit may free, with their bounds
 BOUNDS = {
@@ -43,9 +43,9 @@ class Sample:
     kernels: tuple[Kernel, ...]
     measured_s: float
     label: str = ""
-    #: a whole network's time in its ops, each timed where it runs: the whole pass less the
-    #: framework's time between its ops (``None``: not timed op by op)
-    ops_s: float | None = None
+    #: a whole network's framework time between its ops, each timed where it runs
+    #: (``None``: not timed op by op)
+    framework_s: float | None = None
 
 
 def sample(report: CostReport, profile: DeviceProfile, measured_s: float, label: str = "") -> Sample:
@@ -128,7 +128,7 @@ def _fit_class(profile: DeviceProfile, name: str, samples: Sequence[Sample]) -> 
     names = [n for n in BOUNDS if n != "compute_efficiency" or work.any()]  # nothing to compute: not identifiable
     start_params = profile.params(name)
     start = [min(max(getattr(start_params, n), BOUNDS[n][0] * 1.01), BOUNDS[n][1] * 0.99) for n in names]
-    combine = np.maximum if profile.combine.value == "max" else np.add
+    combine = np.maximum if profile.combine is Combine.MAX else np.add
 
     def seconds(values: np.ndarray) -> np.ndarray:
         p = dict(zip(names, values))
@@ -168,18 +168,13 @@ MIN_RESIDUAL_SAMPLES = 12
 RIDGE = 2.0
 
 
-def _owner(profile: DeviceProfile, kind: str) -> str:
-    """The name whose parameters a kernel of ``kind`` uses: its own or its class's."""
-    return kind if kind in profile.classes else kind.split(":")[0]
-
-
 def fit_residuals(profile: DeviceProfile, samples_by_kind: dict[str, Sequence[Sample]]) -> tuple[DeviceProfile, dict[str, float]]:
     """Each parameter set's learned correction (``Residual``): a ridge regression of
     log(measured / roofline) on the kernels' shape features, over the single-kernel
     samples that use it; returns the profile and each correction's RMS log error after."""
     grouped: dict[str, list[Sample]] = {}
     for kind, samples in samples_by_kind.items():
-        grouped.setdefault(_owner(profile, kind), []).extend(samples)
+        grouped.setdefault(profile.owner(kind), []).extend(samples)
     plain = profile.without_residuals()
     residuals, errors = {}, {}
     for name, samples in grouped.items():
@@ -219,8 +214,8 @@ def framework_us(networks: Sequence[Sample], profile: DeviceProfile) -> float:
     where their ops were timed (whole pass minus its timed ops), else what the whole pass
     takes beyond the profile's prediction."""
     def gap(n: Sample) -> float:
-        ops_s = n.ops_s if n.ops_s is not None else predicted_s(n, profile)
-        return 1e6 * (n.measured_s - ops_s) / len(n.kernels)
+        between_s = n.framework_s if n.framework_s is not None else n.measured_s - predicted_s(n, profile)
+        return 1e6 * between_s / len(n.kernels)
 
     return float(np.median([gap(n) for n in networks]))
 

@@ -159,8 +159,7 @@ class DeviceProfile:
     def correction(self, latency_class: str, features: Sequence[float]) -> float:
         """The learned factor of a kernel of this kind and shape (1 without one): that of
         the parameters it uses (its kind's own, else its op class's)."""
-        owner = latency_class if latency_class in self.classes else latency_class.split(":")[0]
-        residual = self.residuals.get(owner)
+        residual = self.residuals.get(self.owner(latency_class))
         return residual.factor(features) if residual is not None else 1.0
 
     def without_residuals(self) -> DeviceProfile:
@@ -170,11 +169,14 @@ class DeviceProfile:
     def with_classes(self, **updates: ClassParams) -> DeviceProfile:
         return replace(self, classes={**self.classes, **updates})
 
-    def params(self, latency_class: str) -> ClassParams:
-        """The parameters of a kernel kind (``conv:3x3``): its own when the profile has
+    def owner(self, latency_class: str) -> str:
+        """Whose parameters a kernel kind (``conv:3x3``) uses: its own when the profile has
         them, else its op class's (``conv``)."""
-        found = self.classes.get(latency_class)
-        return found if found is not None else self.classes[latency_class.split(":")[0]]
+        return latency_class if latency_class in self.classes else latency_class.split(":")[0]
+
+    def params(self, latency_class: str) -> ClassParams:
+        """The parameters of a kernel kind: see :meth:`owner`."""
+        return self.classes[self.owner(latency_class)]
 
     def to_toml(self) -> str:
         return _to_toml(self)

@@ -63,9 +63,9 @@ class Candidate:
     def network(self) -> Network:
         return get_family(self.family).network(**self.hyper)
 
-    def timed(self) -> Network:
-        """What is timed: the network's torch module."""
-        return self.network()
+    def timed(self, network: Network) -> Network:
+        """What is timed, given its built ``network``: the network's torch module."""
+        return network
 
 
 @dataclass(frozen=True)
@@ -91,12 +91,18 @@ class ModuleCandidate:
 
         return load_factory(self.spec)
 
-    def network(self) -> Network:
+    @cached_property
+    def _network(self) -> Network:
         from archscope.imports import from_module
 
         return from_module(self._module, self.shape, name=self.spec)
 
-    def timed(self) -> Any:
+    def network(self) -> Network:
+        """The imported network (imported once)."""
+        return self._network
+
+    def timed(self, network: Network) -> Any:
+        """What is timed: the module itself, not its imported ``network``."""
         from archscope.latency.measure import UserModule
 
         return UserModule(self._module, self.shape)
@@ -305,7 +311,7 @@ def validate_latency(
     reports = {name: [analyze(c.network()) for c in group] for name, group in groups.items()}
     # one interleaved measurement of both sets, so that drifts of the machine's speed
     # hit calibration and validation networks alike
-    networks = [c.timed() for name in groups for c in groups[name]]
+    networks = [c.timed(r.network) for name in groups for c, r in zip(groups[name], reports[name])]
     progress = (lambda r: on_progress("calibration and validation", r, rounds)) if on_progress else None
     measured = measure_many(networks, rounds=rounds, memory_format=profile.memory_format, on_round=progress)
     by_group = {"calibration": measured[: len(calibration)], "validation": measured[len(calibration):]}

@@ -29,7 +29,7 @@ def test_calibration_records_its_networks_and_the_framework_overhead():
         torch.set_num_threads(threads)
     assert CalibrationSet.from_record(profile.fit) == networks
     assert "framework_overhead_us" in profile.fit
-    assert profile.fit["network_rms_log_error"] >= 0
+    assert "network_rms_log_error" in profile.fit
     # the bandwidth curve: one copy rate per size, the last the DRAM rate
     sizes = [size for size, _ in profile.bandwidth_curve]
     assert sizes == sorted(sizes) and profile.dram_bytes_per_s == profile.bandwidth_curve[-1][1]
