@@ -73,7 +73,10 @@ def _scores(summary: dict) -> dict:
     row = {
         "within_10pct": summary["within_10pct"], "mape": summary["mape"], "spearman": summary["spearman"],
         "median_error_pct": summary["median_error_pct"], "repeatability": summary["repeatability"],
-        "share_of_repeatability": summary["share_of_repeatability"], "speed_factor": summary["speed_factor"],
+        "share_of_repeatability": summary["share_of_repeatability"],
+        "repeatability_same_speed": summary.get("repeatability_same_speed"),
+        "share_of_repeatability_same_speed": summary.get("share_of_repeatability_same_speed"),
+        "speed_factor": summary["speed_factor"],
         **{f"baseline_{k}": summary["baseline"][k] for k in ("within_10pct", "mape", "spearman", "median_error_pct")},
         "uncorrected_within_10pct": summary["uncorrected"]["within_10pct"],
     }

@@ -111,6 +111,20 @@ def search(seed: int, pruner: str, args: argparse.Namespace, work: Path) -> tupl
     return run, top, "archscope " + " ".join(command)
 
 
+def rung_correlations(folder: Path) -> dict[int, float]:
+    """Spearman of the mIoU each completed training of an unpruned search had at each
+    measurement with its final mIoU: how early a pruner can judge (``ProxyTask.first_rung``)."""
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    url = f"sqlite:///{folder / 'study.db'}"
+    name = next(s.study_name for s in optuna.get_all_study_summaries(url) if s.study_name.endswith(".proxy"))
+    trainings = [t for t in optuna.load_study(study_name=name, storage=url).trials if t.state.name == "COMPLETE"]
+    steps = sorted(set.intersection(*(set(t.intermediate_values) for t in trainings)))
+    final = [t.value for t in trainings]
+    return {step: float(spearmanr([t.intermediate_values[step] for t in trainings], final).statistic) for step in steps}
+
+
 def mean_shares(rows: list[dict]) -> dict[str, float]:
     return {key: statistics.fmean(r[key] for r in rows) for key in (f"share_{b}" for b in BLOCKS)} if rows else {}
 
@@ -137,7 +151,7 @@ def cohort_answer(front: pd.DataFrame) -> dict:
             "seed_spread_miou_points": float(100 * (per_network["miou_max"] - per_network["miou_min"]).median())}
 
 
-def search_answer(runs: list[dict], top: list[dict], front: pd.DataFrame) -> dict:
+def search_answer(runs: list[dict], top: list[dict], front: pd.DataFrame, work: Path) -> dict:
     by_seed: dict[int, dict[str, dict]] = {}
     for run in runs:
         by_seed.setdefault(run["seed"], {})[run["pruner"]] = run
@@ -148,6 +162,8 @@ def search_answer(runs: list[dict], top: list[dict], front: pd.DataFrame) -> dic
     cost_front = front[(front["kind"] == "front") & (front["seed"] == front["seed"].min())]
     return {
         "steps_ratio_pruned_to_unpruned": {"per_seed": ratios, "median": statistics.median(ratios) if ratios else None},
+        "spearman_intermediate_with_final_miou (unpruned, per seed, by step)": {
+            seed: rung_correlations(work / f"search-none-seed{seed}") for seed in sorted(by_seed)},
         "best_proxy_miou": {p: {"per_seed": v, "mean": statistics.fmean(v) if v else None,
                                 "spread": (max(v) - min(v)) if v else None} for p, v in best.items()},
         "depth_shares": {
@@ -198,7 +214,7 @@ def main() -> None:
         "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
         "commands": commands,
         "trained_front": cohort_answer(front),
-        "accuracy_aware_search": search_answer(runs, top, front),
+        "accuracy_aware_search": search_answer(runs, top, front, work),
         "runs": runs,
         "duration_s": round(time.perf_counter() - started, 1),
         "load_average": loads,

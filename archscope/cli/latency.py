@@ -258,14 +258,14 @@ def _family_names(families: str) -> tuple[str, ...]:
 
 
 def _calibrate_local(out: Path | None, threads: int | None, no_malloc_tuning: bool, calibration: Any) -> None:
-    from archscope.latency.calibrate import calibrate_local, micro_benchmarks
+    from archscope.latency.calibrate import MICRO_PASSES, calibrate_local, micro_benchmarks
     from archscope.latency.profile import save_profile
 
     _malloc(no_malloc_tuning)
     _warn_if_busy()
-    total = len(list(micro_benchmarks()))
+    total = MICRO_PASSES * len(list(micro_benchmarks()))
     with Progress(console=_err, transient=True) as progress:
-        task = progress.add_task("micro-benchmarks", total=total)
+        task = progress.add_task(f"micro-benchmarks ({MICRO_PASSES} passes)", total=total)
         rounds_task = progress.add_task("calibration networks, rounds", total=None, visible=calibration is not None)
 
         def on_round(done: int, total: int) -> None:
@@ -399,7 +399,9 @@ def validate_latency(
     Console().print(_group_table(summary))
     Console().print(f"repeatability (the two halves of a candidate's rounds within ±10% of each other): "
                     f"{100 * summary['repeatability']:.0f}%; the model's within ±10% is "
-                    f"{summary['share_of_repeatability']:.2f} of it", highlight=False)
+                    f"{summary['share_of_repeatability']:.2f} of it; with the drift between the halves taken out "
+                    f"(one factor, fitted on the calibration networks): {100 * summary['repeatability_same_speed']:.0f}%, "
+                    f"the model {summary['share_of_repeatability_same_speed']:.2f} of it", highlight=False)
     Console().print(f"both fitted on the same {len(result.calibration)} calibration networks of this run: the model's "
                     f"speed factor {result.speed_factor:.3f}, the baseline's {result.ms_per_gmac:.2f} ms per GMAC",
                     highlight=False)

@@ -185,7 +185,7 @@ def _accuracy_options() -> list[inspect.Parameter]:
     return [
         common_option("objective", Annotated[Optional[str], typer.Option("--objective", metavar="METRIC[,METRIC...]", help=f"objectives instead of the space's, each maximised ({', '.join(MINIMISED)} minimised) unless METRIC:maximize|minimize: {', '.join(METRICS)}; miou trains each feasible candidate briefly on the proxy task")], None),
         common_option("proxy_steps", Annotated[Optional[int], typer.Option("--proxy-steps", min=1, help="miou: training steps per candidate (default 200)")], None),
-        common_option("proxy_resolution", Annotated[Optional[str], typer.Option("--proxy-resolution", metavar="HxW", help="miou: training crop (default 64x64)")], None),
+        common_option("proxy_resolution", Annotated[Optional[str], typer.Option("--proxy-resolution", metavar="HxW", help="miou: training crop (default 128x128)")], None),
         common_option("proxy_batch", Annotated[Optional[int], typer.Option("--proxy-batch", min=1, help="miou: images per training step (default 8)")], None),
         common_option("data", Annotated[Optional[str], typer.Option("--data", metavar="SPEC", help="miou: shapes (built-in, default) or cityscapes:DIR")], None),
         common_option("pruner", Annotated[Optional[str], typer.Option("--pruner", metavar=pruners, help="miou: " + "; ".join(f"{p.name}: {p.help}" for p in PRUNERS.values()) + f" (default {DEFAULT_PRUNER})")], None),

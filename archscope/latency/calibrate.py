@@ -9,7 +9,9 @@
    built with archscope's own ops over a grid of channel counts and feature-map sizes
    (the segmentation families' and the 7x7-56x56 maps of a classifier, and channel
    counts that are not a multiple of the vector width), timed in the profile's memory
-   format.
+   format, in ``MICRO_PASSES`` passes of a shuffled order, each keeping its fastest
+   pass (a busy minute on a shared machine then slows a few benchmarks of every kind,
+   which the fit averages out, instead of all the benchmarks of one kind).
 3. Ops in context: calibration networks (``validate.CalibrationSet``: by default three
    of every registered family, one at each of three input sizes) run op by op, each op
    timed where it runs, in the cache state the previous ops leave (an op looped alone
@@ -34,6 +36,7 @@ from __future__ import annotations
 
 import itertools
 import platform
+import random
 import statistics
 import time
 from dataclasses import dataclass, replace
@@ -181,6 +184,7 @@ def _memory_benchmarks() -> Iterator[tuple[str, Network]]:
         yield _kind(MaxPool2d(kernel_size=3, stride=2, padding=1), Shape(1, c, 2 * h, 2 * w))
         yield _kind(MaxPool2d(kernel_size=2), Shape(1, c, 2 * h, 2 * w))
         yield _kind(AvgPool2d(kernel_size=3, stride=2, padding=1), Shape(1, c, 2 * h, 2 * w))
+        yield _kind(AvgPool2d(kernel_size=2), Shape(1, c, 2 * h, 2 * w))
         yield _kind(AvgPool2d(kernel_size=3, stride=1, padding=1), shape)
         yield _kind(AdaptiveAvgPool2d(output_size=1), shape)
         yield _kind(AdaptiveAvgPool2d(output_size=6), shape)
@@ -217,6 +221,33 @@ def time_network(network: Network, memory_format: str, device: str = "cpu") -> f
             model(*inputs)
 
     return time_callable(call)
+
+
+#: times each micro-benchmark is timed, every pass in its own shuffled order (module docstring)
+MICRO_PASSES = 2
+
+
+def time_micro_benchmarks(
+    benchmarks: Sequence[tuple[str, Network]],
+    memory_format: str,
+    device: str = "cpu",
+    *,
+    passes: int = MICRO_PASSES,
+    on_step: Callable[[str], None] | None = None,
+) -> list[float]:
+    """Seconds of each benchmark's forward pass: the fastest of ``passes`` medians, the
+    passes in seeded shuffled orders."""
+    fastest = [float("inf")] * len(benchmarks)
+    shuffle = random.Random(0).shuffle
+    for done in range(passes):
+        order = list(range(len(benchmarks)))
+        shuffle(order)
+        for index in order:
+            kind, network = benchmarks[index]
+            if on_step:
+                on_step(f"pass {done + 1}/{passes}: {kind}: {network.name}")
+            fastest[index] = min(fastest[index], time_network(network, memory_format, device))
+    return fastest
 
 
 def peak_macs_per_s(device: str = "cpu") -> float:
@@ -269,7 +300,11 @@ def calibrate_local(
     memory_format = memory_format or ("contiguous" if gpu else "channels_last")
     cache = last_level_cache_bytes(device)
     name = torch.cuda.get_device_name(device) if gpu else f"{platform.processor() or platform.machine()} CPU"
-    curve = bandwidth_curve(device)
+    first_curve = bandwidth_curve(device)
+    benchmarks = list(micro_benchmarks())[:limit]
+    seconds = time_micro_benchmarks(benchmarks, memory_format, device, on_step=on_step)
+    # the fastest of two curves, one before and one after the micro-benchmarks
+    curve = tuple((size, max(a, b)) for (size, a), (_, b) in zip(first_curve, bandwidth_curve(device)))
     base = DeviceProfile(
         name="local",
         description=f"{name}, {torch.get_num_threads()} CPU threads, PyTorch {torch.__version__} eager, {memory_format}",
@@ -287,12 +322,8 @@ def calibrate_local(
         bandwidth_curve=curve,
     )
     samples: dict[str, list[Sample]] = {}
-    benchmarks = list(micro_benchmarks())[:limit]
-    for cls, network in benchmarks:
-        if on_step:
-            on_step(f"{cls}: {network.name}")
-        seconds = time_network(network, memory_format, device)
-        samples.setdefault(cls, []).append(sample(analyze(network), base, seconds, network.name))
+    for (cls, network), took_s in zip(benchmarks, seconds):
+        samples.setdefault(cls, []).append(sample(analyze(network), base, took_s, network.name))
     record: dict[str, object] = {}
     if calibration is None:
         fitted, errors = fit_per_class(base, samples)
@@ -313,6 +344,7 @@ def calibrate_local(
         "and on the ops of calibration networks timed in context",
         "date": stamp,
         "micro_benchmarks": len(benchmarks),
+        "micro_passes": MICRO_PASSES,
         "malloc_tuned": malloc_tuned(),
         **{f"rms_log_error.{name}": round(err, 4) for name, err in errors.items()},
         **record,
@@ -320,7 +352,8 @@ def calibrate_local(
     sources = {
         "peak_macs_per_s": f"measured on {device}: 2048x2048 fp32 matrix product",
         "dram_bytes_per_s": "measured: copy of a 512 MiB tensor (read + write)",
-        "bandwidth_curve": "measured: copies (read + write) of tensors from 16 KiB to 512 MiB",
+        "bandwidth_curve": "measured: copies (read + write) of tensors from 16 KiB to 512 MiB, the faster of "
+        "two measurements (before and after the micro-benchmarks)",
         "cache_bytes": "torch.cuda device properties: L2 size" if gpu else "sysfs: largest CPU cache of cpu0",
         "cache_bytes_per_s": "measured: the fastest copy of the bandwidth curve",
         "memory_bytes": "torch.cuda device properties" if gpu else "os.sysconf: physical memory",

@@ -26,7 +26,7 @@ from scipy.optimize import least_squares
 
 from archscope.costs import CostReport
 from archscope.latency.model import Kernel, kernel_time, kernels
-from archscope.latency.profile import Combine, DeviceProfile, Residual
+from archscope.latency.profile import Combine, DeviceProfile, Residual, kind_levels
 
 #: class parameters a fit may free, with their bounds
 BOUNDS = {
@@ -148,17 +148,17 @@ def _fit_class(profile: DeviceProfile, name: str, samples: Sequence[Sample]) -> 
 
 def fit_per_class(profile: DeviceProfile, samples_by_class: dict[str, Sequence[Sample]]) -> tuple[DeviceProfile, dict[str, float]]:
     """Each op class's three parameters fitted to every sample of the class (its kinds'
-    included), then each kernel kind with ``MIN_KIND_SAMPLES`` samples or more to its own.
-    Samples are single kernels, keyed by their kind (``conv:3x3``) or class."""
-    by_class: dict[str, list[Sample]] = {}
+    included), then, coarse to fine, each kernel kind (``pooling:maxpool``, then
+    ``pooling:maxpool:3x3``) with ``MIN_KIND_SAMPLES`` samples or more to its own.
+    Samples are single kernels, keyed by their kind or class."""
+    by_level: dict[str, list[Sample]] = {}
     for kind, samples in samples_by_class.items():
-        by_class.setdefault(kind.split(":")[0], []).extend(samples)
+        for level in kind_levels(kind):
+            by_level.setdefault(level, []).extend(samples)
     errors = {}
-    for cls, samples in by_class.items():
-        profile, errors[cls] = _fit_class(profile, cls, samples)
-    for kind, samples in samples_by_class.items():
-        if ":" in kind and len(samples) >= MIN_KIND_SAMPLES:
-            profile, errors[kind] = _fit_class(profile, kind, samples)
+    for level in sorted(by_level, key=lambda name: name.count(":")):
+        if ":" not in level or len(by_level[level]) >= MIN_KIND_SAMPLES:
+            profile, errors[level] = _fit_class(profile, level, by_level[level])
     return profile, errors
 
 

@@ -26,6 +26,13 @@ from archscope.ops import OpClass
 CLASSES: tuple[str, ...] = tuple(str(c) for c in OpClass if c is not OpClass.INPUT)
 
 
+def kind_levels(latency_class: str) -> list[str]:
+    """A kernel kind and the coarser kinds it belongs to, finest first:
+    ``pooling:maxpool:3x3`` -> ``pooling:maxpool:3x3``, ``pooling:maxpool``, ``pooling``."""
+    parts = latency_class.split(":")
+    return [":".join(parts[:end]) for end in range(len(parts), 0, -1)]
+
+
 class ProfileError(ValueError):
     """A profile that is missing, malformed or inconsistent."""
 
@@ -170,9 +177,10 @@ class DeviceProfile:
         return replace(self, classes={**self.classes, **updates})
 
     def owner(self, latency_class: str) -> str:
-        """Whose parameters a kernel kind (``conv:3x3``) uses: its own when the profile has
-        them, else its op class's (``conv``)."""
-        return latency_class if latency_class in self.classes else latency_class.split(":")[0]
+        """Whose parameters a kernel kind (``pooling:maxpool:3x3``) uses: the finest of its
+        :func:`kind_levels` the profile describes, at the least its op class (``pooling``)."""
+        levels = kind_levels(latency_class)
+        return next((level for level in levels if level in self.classes), levels[-1])
 
     def params(self, latency_class: str) -> ClassParams:
         """The parameters of a kernel kind: see :meth:`owner`."""

@@ -23,7 +23,11 @@ input shape): the module itself is timed and its imported network predicted.
 
 The noise floor: every candidate's rounds are split into a first and a second half, and
 ``repeatability`` is the share of candidates whose two halves agree within ±10%, the
-best share any model could reach on this machine that day.
+best share any model could reach on this machine that day. A shared machine's speed
+drifts within a run (one half of every network's rounds 10% slower than the other), which
+the model does not see: its speed factor is fitted over the whole run. So
+``repeatability_same_speed`` compares the halves as the model is compared with the
+measurements: after one factor between the halves, fitted on the calibration networks.
 """
 
 from __future__ import annotations
@@ -223,6 +227,18 @@ def fit_proportional(x: Sequence[float], measured_ms: Sequence[float]) -> float:
     return math.exp(sum(math.log(t / m) for m, t in zip(x, measured_ms)) / len(x))
 
 
+def same_speed_repeatability(calibration: Sequence[Mapping[str, Any]], candidates: Sequence[Mapping[str, Any]]) -> float:
+    """Share of ``candidates`` whose two halves of rounds agree within ±10% once one factor
+    between the halves, fitted on the ``calibration`` networks as the speed factor is,
+    takes out the machine's drift between them (rows with ``first_half_ms``,
+    ``second_half_ms``); ``nan`` without calibration networks."""
+    if not calibration or not candidates:
+        return math.nan
+    drift = fit_proportional([r["second_half_ms"] for r in calibration], [r["first_half_ms"] for r in calibration])
+    agree = [abs(r["first_half_ms"] / (drift * r["second_half_ms"]) - 1) <= 0.10 for r in candidates]
+    return sum(agree) / len(agree)
+
+
 @dataclass(frozen=True)
 class ValidationResult:
     device: str
@@ -241,6 +257,11 @@ class ValidationResult:
         """Share of the candidates whose two halves of rounds agree within ±10%."""
         return sum(r["repeatable"] for r in self.candidates) / len(self.candidates)
 
+    @property
+    def repeatability_same_speed(self) -> float:
+        """The same after the drift between the halves is taken out (module docstring)."""
+        return same_speed_repeatability(self.calibration, self.candidates)
+
     def drawn(self) -> dict[str, Any] | None:
         """Scores on the candidates drawn from the families, without the user's modules
         (``None`` when there are none)."""
@@ -248,13 +269,15 @@ class ValidationResult:
         return group_scores(rows) if rows else None
 
     def summary(self) -> dict[str, Any]:
-        repeatability = self.repeatability
+        repeatability, same_speed = self.repeatability, self.repeatability_same_speed
         return {
             "device": self.device,
             "n": len(self.candidates),
             **self.model,
             "repeatability": repeatability,
             "share_of_repeatability": self.model["within_10pct"] / repeatability if repeatability else math.nan,
+            "repeatability_same_speed": same_speed,
+            "share_of_repeatability_same_speed": self.model["within_10pct"] / same_speed if same_speed > 0 else math.nan,
             "speed_factor": self.speed_factor,
             "baseline": {**self.baseline, "ms_per_gmac": self.ms_per_gmac},
             "uncorrected": self.uncorrected,

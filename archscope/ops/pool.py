@@ -49,7 +49,8 @@ class _WindowPool(Op):
         return OpClass.POOLING
 
     def latency_class(self, inputs: Sequence[Shape]) -> str:
-        return f"pooling:{self.kind}"
+        kh, kw = self.kernel_size
+        return f"pooling:{self.kind}:{kh}x{kw}"  # by window; a profile without it uses pooling:{kind}
 
     def output_shape(self, inputs: Sequence[Shape]) -> Shape:
         self.check_arity(inputs)

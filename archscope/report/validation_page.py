@@ -95,6 +95,10 @@ def validation_summary(summary: Mapping[str, Any], *, command: str = "") -> list
         lines.append(f"Repeatability (the first and second halves of a network's rounds within ±10% of each other, "
                      f"the most any model can reach here today): {100 * summary['repeatability']:.0f}%; the model's "
                      f"share within ±10% is {summary['share_of_repeatability']:.2f} of it.")
+    if "repeatability_same_speed" in summary:
+        lines.append(f"With the machine's drift between the halves taken out (one factor, fitted on the calibration "
+                     f"networks, as the model's speed factor is): {100 * summary['repeatability_same_speed']:.0f}%; "
+                     f"the model's share is {summary['share_of_repeatability_same_speed']:.2f} of it.")
     if summary.get("command") and summary["command"] != command:
         lines.append(f"Measured with: {summary['command']}")
     return lines

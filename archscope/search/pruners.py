@@ -2,7 +2,8 @@
 
 A ``SearchPruner`` has a ``name`` (the CLI choice), a one-line ``help`` and ``make``,
 which returns the Optuna pruner for the proxy task: its resource is training steps, the
-smallest the steps between two mIoU measurements and the largest the task's steps.
+smallest ``ProxyTask.first_rung`` (no training is judged on its first quarter, where its
+mIoU says little about its last) and the largest the task's steps.
 ``register_pruner`` adds one to ``PRUNERS`` (a name once).
 """
 
@@ -60,7 +61,7 @@ class SuccessiveHalving(SearchPruner):
     def make(self, task: ProxyTask) -> optuna.pruners.BasePruner:
         import optuna
 
-        return optuna.pruners.SuccessiveHalvingPruner(min_resource=task.eval_every, reduction_factor=REDUCTION_FACTOR)
+        return optuna.pruners.SuccessiveHalvingPruner(min_resource=task.first_rung, reduction_factor=REDUCTION_FACTOR)
 
 
 @register_pruner
@@ -72,7 +73,7 @@ class Hyperband(SearchPruner):
         import optuna
 
         return optuna.pruners.HyperbandPruner(
-            min_resource=task.eval_every, max_resource=task.steps, reduction_factor=REDUCTION_FACTOR
+            min_resource=task.first_rung, max_resource=task.steps, reduction_factor=REDUCTION_FACTOR
         )
 
 

@@ -3,7 +3,8 @@
 import torch
 
 from archscope import api
-from archscope.latency.calibrate import calibrate_local, time_ops_in_networks
+from archscope.latency import calibrate
+from archscope.latency.calibrate import calibrate_local, micro_benchmarks, time_micro_benchmarks, time_ops_in_networks
 from archscope.latency.validate import CalibrationSet
 
 
@@ -36,3 +37,21 @@ def test_calibration_records_its_networks_and_the_framework_overhead():
     # in-context samples give every class an NDNet uses its own fit
     assert {"conv", "depthwise", "pointwise", "norm/activation", "elementwise"} <= set(errors)
     assert profile.threads == 1
+
+
+def test_micro_benchmarks_are_timed_in_shuffled_passes_keeping_the_fastest(monkeypatch):
+    benchmarks = list(micro_benchmarks())[:6]
+    calls = []
+
+    def fake_time(network, memory_format, device="cpu"):
+        calls.append(network.name)
+        busy = 2.0 if len(calls) <= 3 else 1.0  # a busy spell slows the first three timed
+        return busy * (1 + benchmarks.index(next(b for b in benchmarks if b[1] is network)))
+
+    monkeypatch.setattr(calibrate, "time_network", fake_time)
+    steps = []
+    seconds = time_micro_benchmarks(benchmarks, "channels_last", passes=2, on_step=steps.append)
+    assert seconds == [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]  # the spell is gone from every benchmark
+    assert len(calls) == 12 and sorted(calls[:6]) == sorted(calls[6:]) == sorted(n.name for _, n in benchmarks)
+    assert calls[:6] != [n.name for _, n in benchmarks] and calls[:6] != calls[6:]  # shuffled, differently each pass
+    assert steps[0].startswith("pass 1/2: ") and steps[-1].startswith("pass 2/2: ")

@@ -66,6 +66,24 @@ def test_per_class_fit_recovers_each_class():
     assert fitted.classes["conv"] == base.classes["conv"]  # classes without data keep their values
 
 
+def test_pooling_windows_get_their_own_parameters_and_their_kind_one_over_all_windows():
+    base = load_profile("local")
+    truth = base.with_classes(**{"pooling:maxpool:3x3": ClassParams(0.5, 0.3, 9.0),
+                                 "pooling:maxpool:2x2": ClassParams(0.5, 0.6, 3.0)})
+    by_kind = {}
+    for kind, network in micro_benchmarks():
+        if kind.startswith("pooling:maxpool"):
+            report = analyze(network)
+            by_kind.setdefault(kind, []).append(sample(report, base, predicted_s(sample(report, truth, 1.0), truth)))
+    assert set(by_kind) == {"pooling:maxpool:3x3", "pooling:maxpool:2x2"}
+    fitted, errors = fit_per_class(base, by_kind)
+    assert fitted.params("pooling:maxpool:3x3").memory_efficiency == pytest.approx(0.3, rel=0.03)
+    assert fitted.params("pooling:maxpool:2x2").memory_efficiency == pytest.approx(0.6, rel=0.03)
+    # the kind over both windows lies between them, and a window never benchmarked uses it
+    assert 0.3 < fitted.params("pooling:maxpool:5x5").memory_efficiency < 0.6
+    assert errors["pooling:maxpool"] > 10 * max(errors["pooling:maxpool:3x3"], errors["pooling:maxpool:2x2"])
+
+
 def _corrected_samples(kind: str, correction) -> tuple:
     """The micro-benchmarks of ``kind`` timed by the local profile with ``correction`` on
     its op class: (the profile without it, samples by kind)."""

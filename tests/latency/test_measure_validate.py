@@ -13,6 +13,7 @@ from archscope.latency.validate import (
     CalibrationSet,
     ValidationResult,
     by_family,
+    same_speed_repeatability,
     draw_candidates,
     fit_proportional,
     parse_module_candidate,
@@ -138,6 +139,21 @@ def test_the_summary_puts_the_models_share_beside_the_repeatability():
     assert summary["share_of_repeatability"] == pytest.approx((2 / 3) / (2 / 3))
     assert summary["by_family"]["ndnet"]["n"] == 3
     assert summary["drawn"]["n"] == 3 and summary["drawn"]["within_10pct"] == pytest.approx(2 / 3)
+
+
+def test_the_same_speed_repeatability_takes_out_the_drift_between_the_halves():
+    def halves(first, second):
+        return {"first_half_ms": first, "second_half_ms": second}
+
+    calibration = [halves(11.0, 10.0), halves(22.0, 20.0), halves(5.5, 5.0)]  # the first half 10% slower throughout
+    candidates = [halves(13.5, 12.0), halves(12.0, 12.0), halves(15.0, 10.0)]
+    raw = sum(abs(c["first_half_ms"] / c["second_half_ms"] - 1) <= 0.10 for c in candidates) / len(candidates)
+    assert raw == pytest.approx(1 / 3)  # +12.5%, 0%, +50%
+    # after the drift (x1.1): 13.5 vs 13.2 (+2.3%), 12 vs 13.2 (-9.1%), 15 vs 11 (+36%)
+    assert same_speed_repeatability(calibration, candidates) == pytest.approx(2 / 3)
+    slower = [halves(13.0, 10.0), halves(26.0, 20.0)]  # 30% drift: the raw rule rejects them all
+    assert same_speed_repeatability(slower, [halves(6.5, 5.0), halves(39.0, 30.0)]) == 1.0
+    assert math.isnan(same_speed_repeatability([], candidates))
 
 
 def test_the_drawn_scores_leave_the_modules_out():

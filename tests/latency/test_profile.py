@@ -114,6 +114,18 @@ def test_a_kind_without_its_own_parameters_uses_its_op_class():
     assert corrected.without_residuals().correction("conv:dilated", (5.0, 0, 0, 0, 0, 0, 0)) == 1.0
 
 
+def test_a_pooling_window_without_its_own_parameters_uses_its_pooling_kind_then_the_class():
+    from archscope.latency.profile import ClassParams, kind_levels
+
+    assert kind_levels("pooling:maxpool:3x3") == ["pooling:maxpool:3x3", "pooling:maxpool", "pooling"]
+    profile = load_profile("titanx").with_classes(**{"pooling:maxpool": ClassParams(0.5, 0.7, 4.0),
+                                                     "pooling:maxpool:2x2": ClassParams(0.5, 0.6, 3.0)})
+    assert profile.owner("pooling:maxpool:2x2") == "pooling:maxpool:2x2"
+    assert profile.owner("pooling:maxpool:5x5") == "pooling:maxpool"  # a window never benchmarked
+    assert profile.owner("pooling:avgpool:3x3") == "pooling"
+    assert profile.params("pooling:maxpool:5x5").overhead_us == 4.0
+
+
 def test_a_correction_of_an_older_feature_set_asks_for_a_new_calibration():
     from archscope.latency.profile import ProfileError, Residual
 

@@ -139,3 +139,32 @@ def test_from_the_command_line(capsys, tiny_space_file, tmp_path):
     code = main(["search", "--space", str(tiny_space_file), "--pruner", "hyperband", "--out", str(tmp_path / "p")])
     err = capsys.readouterr().err
     assert code == 2 and "needs a learned objective" in err
+
+
+@pytest.mark.parametrize("name", ["successive-halving", "hyperband"])
+def test_no_training_is_judged_before_a_quarter_of_its_steps(name):
+    from archscope.search.pruners import get_pruner
+    from archscope.search.proxy import ProxyTask
+
+    task = ProxyTask(steps=200, evaluations=8)
+    assert (task.eval_every, task.first_rung) == (25, 50)
+    assert ProxyTask(steps=300, evaluations=8).first_rung == 111  # the first measurement at or after 75 steps
+    assert get_pruner(name).make(task)._min_resource == 50
+
+
+def test_successive_halving_prunes_at_its_first_rung_not_before():
+    from archscope.search.pruners import get_pruner
+    from archscope.search.proxy import ProxyTask
+
+    study = optuna.create_study(direction="maximize", pruner=get_pruner("successive-halving").make(ProxyTask(steps=200)))
+    for value in (0.7, 0.8, 0.9):  # three finished trainings ahead of it, each the best so far
+        trial = study.ask()
+        for step in range(25, 201, 25):
+            trial.report(value, step)
+            assert not trial.should_prune()
+        study.tell(trial, value)
+    worst = study.ask()
+    worst.report(0.0, 25)
+    assert not worst.should_prune()  # the first measurement: too early to judge
+    worst.report(0.0, 50)
+    assert worst.should_prune()
