@@ -22,8 +22,8 @@ A user's modules can join the candidates (``ModuleCandidate``: ``pkg.mod:factory
 input shape): the module itself is timed and its imported network predicted.
 
 The noise floor: every candidate's rounds are split into a first and a second half, and
-``repeatability`` is the share of candidates whose two halves agree within ±10%, the
-best share any model could reach on this machine that day. A shared machine's speed
+``repeatability`` is the share of candidates whose two halves agree within ±10%: the
+best share a model could reach on this machine that day if its speed held still. A shared machine's speed
 drifts within a run (one half of every network's rounds 10% slower than the other), which
 the model does not see: its speed factor is fitted over the whole run. So
 ``repeatability_same_speed`` compares the halves as the model is compared with the

@@ -93,7 +93,7 @@ def validation_summary(summary: Mapping[str, Any], *, command: str = "") -> list
                      f"{100 * raw['within_10pct']:.0f}% within ±10%, MAPE {raw['mape']:.1f}%.")
     if "repeatability" in summary:
         lines.append(f"Repeatability (the first and second halves of a network's rounds within ±10% of each other, "
-                     f"the most any model can reach here today): {100 * summary['repeatability']:.0f}%; the model's "
+                     f"the noise floor here today if the machine's speed held still): {100 * summary['repeatability']:.0f}%; the model's "
                      f"share within ±10% is {summary['share_of_repeatability']:.2f} of it.")
     if "repeatability_same_speed" in summary:
         lines.append(f"With the machine's drift between the halves taken out (one factor, fitted on the calibration "
