@@ -3,7 +3,9 @@
 1. Device-wide figures measured directly: peak MAC throughput (a large matrix product),
    the bandwidth curve (copies of tensors from 16 KiB to 512 MiB: the rate a kernel
    moving that many bytes sees, cache levels and DRAM; its last point is the DRAM
-   bandwidth, its fastest the cache bandwidth) and the largest cache size (sysfs).
+   bandwidth, its fastest the cache bandwidth), the largest cache size (sysfs) and the
+   conv kernels' channel block (``channel_block``: a channels-last conv to 19 output
+   channels takes as long as one to 32 on an AVX2 CPU, its kernel computing 16 at a time).
 2. Micro-benchmarks of every kernel kind (``Op.latency_class``: ``conv:3x3``,
    ``conv:grouped``, ``norm/activation:bn``, ``pooling:maxpool``, ...): one-op networks
    built with archscope's own ops over a grid of channel counts and feature-map sizes
@@ -18,7 +20,7 @@
    finds its data in cache; in a network it often does not). These samples join the
    micro-benchmarks of their kind.
 4. The fit (``fit.fit_with_networks``): each op class's compute efficiency, memory
-   efficiency and overhead by least squares on log time over all its samples, then each
+   efficiency, overhead and time per output position by least squares on log time over all its samples, then each
    kind with enough samples its own; then per kind a learned correction of what the
    roofline leaves (``fit.fit_residuals``: ridge regression of the log ratio on the
    kernel's shape, ``profile.FEATURES``). What the whole networks take beyond the sum of
@@ -35,6 +37,7 @@ unless another path is given.
 from __future__ import annotations
 
 import itertools
+import math
 import platform
 import random
 import statistics
@@ -44,6 +47,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
+import numpy as np
 import torch
 
 from archscope.costs import analyze
@@ -267,6 +271,26 @@ def bandwidth_curve(device: str = "cpu") -> tuple[tuple[float, float], ...]:
     return tuple((2.0 * n, copy_bytes_per_s(n, device)) for n in COPY_BYTES)
 
 
+#: output channels of the convs timed to find the channel block, and the blocks tried
+BLOCK_PROBE_CHANNELS = (4, 8, 12, 16, 20, 24, 32, 40, 48, 64)
+CHANNEL_BLOCKS = (1, 4, 8, 16, 32)
+
+
+def channel_block(memory_format: str, device: str = "cpu") -> int:
+    """How many output channels the device's conv kernels compute at a time: 3x3 convs
+    from 32 channels to :data:`BLOCK_PROBE_CHANNELS` timed on a 128x256 map, and the block
+    of :data:`CHANNEL_BLOCKS` under which time ∝ output channels rounded up to whole
+    blocks explains them best (least variance of the log ratio; the smaller on a tie)."""
+    seconds = np.array([time_network(one_op(Conv2d(out_channels=c), Shape(1, 32, 128, 256)), memory_format, device)
+                        for c in BLOCK_PROBE_CHANNELS])
+
+    def spread(block: int) -> float:
+        rounded = np.array([math.ceil(c / block) * block for c in BLOCK_PROBE_CHANNELS])
+        return float(np.var(np.log(seconds / rounded)))
+
+    return min(CHANNEL_BLOCKS, key=lambda block: (round(spread(block), 4), block))
+
+
 def last_level_cache_bytes(device: str = "cpu") -> int:
     """The GPU's L2 size, or the largest CPU cache listed in sysfs (32 MB if none)."""
     if device.startswith("cuda"):
@@ -320,6 +344,7 @@ def calibrate_local(
         classes={c: ClassParams(0.5, 0.5, 20.0) for c in CLASSES},
         threads=torch.get_num_threads(),
         bandwidth_curve=curve,
+        channel_block=channel_block(memory_format, device),
     )
     samples: dict[str, list[Sample]] = {}
     for (cls, network), took_s in zip(benchmarks, seconds):
@@ -356,6 +381,8 @@ def calibrate_local(
         "two measurements (before and after the micro-benchmarks)",
         "cache_bytes": "torch.cuda device properties: L2 size" if gpu else "sysfs: largest CPU cache of cpu0",
         "cache_bytes_per_s": "measured: the fastest copy of the bandwidth curve",
+        "channel_block": "measured: 3x3 convs from 32 channels to 4-64 on a 128x256 map, the block of output "
+        "channels whose rounding up explains their times best",
         "memory_bytes": "torch.cuda device properties" if gpu else "os.sysconf: physical memory",
     }
     return replace(fitted, fit=fit, sources=sources), errors

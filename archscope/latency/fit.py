@@ -3,7 +3,8 @@
 Two kinds of data:
 
 - op micro-benchmarks (``archscope calibrate``): one-op networks per op class; each class
-  gets its own compute efficiency, memory efficiency and overhead;
+  gets its own compute efficiency, memory efficiency, overhead and time per output
+  position;
 - whole networks with a measured fps (``archscope calibrate --from FILE.csv``): a few
   device-wide parameters shared by every class (by default the compute efficiency, the
   memory efficiency and the per-kernel overhead), so that four published fps figures fit
@@ -26,6 +27,7 @@ from scipy.optimize import least_squares
 
 from archscope.costs import CostReport
 from archscope.latency.model import Kernel, kernel_time, kernels
+from archscope.latency.model import work as kernel_work
 from archscope.latency.profile import Combine, DeviceProfile, Residual, kind_levels
 
 #: class parameters a fit may free, with their bounds
@@ -33,7 +35,11 @@ BOUNDS = {
     "compute_efficiency": (1e-3, 1.5),
     "memory_efficiency": (1e-3, 1.5),
     "overhead_us": (0.0, 5e3),
+    "position_ns": (0.0, 1e3),
 }
+#: what a device-wide fit to a few published fps figures frees: three physical
+#: parameters, so that four figures do not fit a curve
+DEVICE_WIDE = ("compute_efficiency", "memory_efficiency", "overhead_us")
 
 
 @dataclass(frozen=True)
@@ -84,7 +90,7 @@ def _fit(
 
 
 def fit_device_wide(
-    profile: DeviceProfile, samples: Sequence[Sample], names: Sequence[str] = tuple(BOUNDS)
+    profile: DeviceProfile, samples: Sequence[Sample], names: Sequence[str] = DEVICE_WIDE
 ) -> tuple[DeviceProfile, float]:
     """One value of each parameter in ``names`` for every class, fitted to whole networks."""
     if len(samples) < len(names):
@@ -109,20 +115,21 @@ def time_weights(measured_s: np.ndarray) -> np.ndarray:
 MIN_KIND_SAMPLES = 8
 
 
-def _arrays(samples: Sequence[Sample], profile: DeviceProfile) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(work, traffic bytes, seconds per byte at their traffic: the profile's bandwidth curve) of
-    single-kernel samples."""
-    work = np.array([s.kernels[0].macs + s.kernels[0].vector_ops for s in samples], dtype=float)
+def _arrays(samples: Sequence[Sample], profile: DeviceProfile) -> tuple[np.ndarray, ...]:
+    """(work, output positions, traffic bytes, seconds per byte at their traffic: the
+    profile's bandwidth curve) of single-kernel samples."""
+    work = np.array([kernel_work(s.kernels[0], profile) for s in samples], dtype=float)
+    positions = np.array([s.kernels[0].positions for s in samples], dtype=float)
     traffic = np.array([s.kernels[0].traffic_bytes for s in samples], dtype=float)
     per_byte = np.array([profile.seconds_per_byte(t) for t in traffic])
-    return work, traffic, per_byte
+    return work, positions, traffic, per_byte
 
 
 def _fit_class(profile: DeviceProfile, name: str, samples: Sequence[Sample]) -> tuple[DeviceProfile, float]:
-    """One class's (or kind's) three parameters fitted to its single-kernel samples (log
+    """One class's (or kind's) parameters (:data:`BOUNDS`) fitted to its single-kernel samples (log
     error, weighted by :func:`time_weights`), the roofline vectorised over them; returns
     the profile and the (unweighted) RMS log error."""
-    work, traffic, per_byte = _arrays(samples, profile)
+    work, positions, traffic, per_byte = _arrays(samples, profile)
     measured = np.array([s.measured_s for s in samples])
     target, weight = np.log(measured), time_weights(measured)
     names = [n for n in BOUNDS if n != "compute_efficiency" or work.any()]  # nothing to compute: not identifiable
@@ -133,6 +140,7 @@ def _fit_class(profile: DeviceProfile, name: str, samples: Sequence[Sample]) -> 
     def seconds(values: np.ndarray) -> np.ndarray:
         p = dict(zip(names, values))
         compute = work / (profile.peak_macs_per_s * p.get("compute_efficiency", start_params.compute_efficiency))
+        compute = compute + positions * p.get("position_ns", start_params.position_ns) * 1e-9
         memory = traffic * per_byte / p["memory_efficiency"]
         return combine(compute, memory) + p["overhead_us"] * 1e-6
 
@@ -147,7 +155,7 @@ def _fit_class(profile: DeviceProfile, name: str, samples: Sequence[Sample]) -> 
 
 
 def fit_per_class(profile: DeviceProfile, samples_by_class: dict[str, Sequence[Sample]]) -> tuple[DeviceProfile, dict[str, float]]:
-    """Each op class's three parameters fitted to every sample of the class (its kinds'
+    """Each op class's parameters fitted to every sample of the class (its kinds'
     included), then, coarse to fine, each kernel kind (``pooling:maxpool``, then
     ``pooling:maxpool:3x3``) with ``MIN_KIND_SAMPLES`` samples or more to its own.
     Samples are single kernels, keyed by their kind or class."""

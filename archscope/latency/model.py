@@ -3,7 +3,10 @@
 A network runs as a sequence of kernels (one per op, or fused groups under the profile's
 fusion rule). Each kernel takes
 
-    compute = (macs + vector_ops) / (peak_macs_per_s · compute_efficiency)
+    compute = (macs + vector_ops) · blocking / (peak_macs_per_s · compute_efficiency)
+              blocking: for convs computed in blocks of ``channel_block`` output channels,
+              (output channels rounded up to a whole block) / output channels
+              + positions · position_ns    (the loop over output pixels)
     memory  = traffic · seconds_per_byte(traffic) / memory_efficiency
               seconds_per_byte: the device's measured copy rate for that many bytes
               (profile.bandwidth_curve, a calibrated CPU's cache levels and DRAM), or
@@ -23,6 +26,7 @@ attribute each kernel to the class and block of its first op.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -136,9 +140,27 @@ def _no_kernel(record: OpRecord) -> bool:
     return not (cost.macs or cost.vector_ops or cost.read_bytes or cost.write_bytes)
 
 
+#: kernel kinds whose kernels compute output channels in blocks of the profile's
+#: ``channel_block`` (``benchmarks/channel_block.py``: a grouped conv's time does not step
+#: regularly with its channels; a transposed conv's steps by less, ×1.7, and is left to
+#: its kind's fit)
+BLOCKED_KINDS = frozenset({"conv:3x3", "conv:asymmetric", "conv:dilated", "conv:other", "pointwise", "depthwise"})
+
+
+def work(kernel: Kernel, profile: DeviceProfile) -> float:
+    """The MACs and vector ops a kernel's compute time is made of: for a kind computed in
+    channel blocks, as if its output channels were rounded up to a whole block."""
+    done = kernel.macs + kernel.vector_ops
+    block = profile.channel_block
+    if block > 1 and kernel.latency_class in BLOCKED_KINDS and kernel.out_channels >= 1:
+        done *= math.ceil(kernel.out_channels / block) * block / kernel.out_channels
+    return done
+
+
 def kernel_time(kernel: Kernel, profile: DeviceProfile) -> KernelTime:
     params = profile.params(kernel.latency_class)
-    compute = (kernel.macs + kernel.vector_ops) / (profile.peak_macs_per_s * params.compute_efficiency)
+    compute = work(kernel, profile) / (profile.peak_macs_per_s * params.compute_efficiency)
+    compute += kernel.positions * params.position_ns * 1e-9
     memory = kernel.traffic_bytes * profile.seconds_per_byte(kernel.traffic_bytes) / params.memory_efficiency
     overhead = params.overhead_us * 1e-6
     busy = max(compute, memory) if profile.combine is Combine.MAX else compute + memory

@@ -58,19 +58,25 @@ class ClassParams:
     compute_efficiency: fraction of ``peak_macs_per_s`` its MACs run at.
     memory_efficiency:  fraction of the memory bandwidths its traffic moves at.
     overhead_us:        fixed time per kernel (launch, dispatch, framework).
+    position_ns:        time per output position (batch × height × width) on top of its
+                        MACs: the kernel's loop over pixels, paid once per pixel whatever
+                        its channels, which dominates a conv with few channels on a
+                        large map (0: none).
     """
 
     compute_efficiency: float
     memory_efficiency: float
     overhead_us: float
+    position_ns: float = 0.0
 
     def __post_init__(self) -> None:
         for name in ("compute_efficiency", "memory_efficiency"):
             value = getattr(self, name)
             if not 0 < value <= 1.5:
                 raise ProfileError(f"{name} must be in (0, 1.5], got {value}")
-        if self.overhead_us < 0:
-            raise ProfileError(f"overhead_us must be >= 0, got {self.overhead_us}")
+        for name in ("overhead_us", "position_ns"):
+            if getattr(self, name) < 0:
+                raise ProfileError(f"{name} must be >= 0, got {getattr(self, name)}")
 
 
 #: fp32 lanes of the CPU's vector unit (AVX2: 256 bits). Channels-last kernels vectorise
@@ -141,8 +147,14 @@ class DeviceProfile:
     #: the memory hierarchy as this device shows it (``archscope calibrate``); when given
     #: it replaces the two-level cache/DRAM rule
     bandwidth_curve: tuple[tuple[float, float], ...] = ()
+    #: output channels a dense or depthwise conv kernel computes at a time (``archscope
+    #: calibrate`` measures it: 16 for channels-last oneDNN convs on an AVX2 CPU, where a
+    #: conv to 19 output channels takes as long as to 32); 1: no blocking
+    channel_block: int = 1
 
     def __post_init__(self) -> None:
+        if not (isinstance(self.channel_block, int) and self.channel_block >= 1):
+            raise ProfileError(f"profile {self.name!r}: channel_block must be a whole number >= 1, got {self.channel_block!r}")
         for name in ("peak_macs_per_s", "dram_bytes_per_s", "cache_bytes_per_s", "memory_bytes"):
             if not getattr(self, name) > 0:
                 raise ProfileError(f"profile {self.name!r}: {name} must be positive, got {getattr(self, name)}")
@@ -299,13 +311,14 @@ def _to_toml(profile: DeviceProfile) -> str:
     for key, value in data.items():
         if key in ("classes", "sources", "fit", "residuals") or value is None:
             continue
-        if key in ("kernel_overhead_us", "bandwidth_curve") and not value:
-            continue
+        if (key in ("kernel_overhead_us", "bandwidth_curve") and not value) or (key == "channel_block" and value == 1):
+            continue  # the defaults: a profile written before these existed reads the same
         lines.append(f"{key} = {_value(getattr(profile, key))}")
     for table in ("classes", "residuals"):
         for name, params in data[table].items():
             lines.append(f'\n[{table}."{name}"]')
-            lines.extend(f"{k} = {_value(v)}" for k, v in params.items())
+            # a term a profile does not use (no time per position) is left out
+            lines.extend(f"{k} = {_value(v)}" for k, v in params.items() if not (k == "position_ns" and v == 0))
     for table in ("sources", "fit"):
         if data[table]:
             lines.append(f"\n[{table}]")

@@ -1,5 +1,6 @@
 """Local calibration: ops timed in context and the profile's record of its networks."""
 
+import pytest
 import torch
 
 from archscope import api
@@ -55,3 +56,13 @@ def test_micro_benchmarks_are_timed_in_shuffled_passes_keeping_the_fastest(monke
     assert len(calls) == 12 and sorted(calls[:6]) == sorted(calls[6:]) == sorted(n.name for _, n in benchmarks)
     assert calls[:6] != [n.name for _, n in benchmarks] and calls[:6] != calls[6:]  # shuffled, differently each pass
     assert steps[0].startswith("pass 1/2: ") and steps[-1].startswith("pass 2/2: ")
+
+
+@pytest.mark.parametrize("block", [1, 8, 16])
+def test_the_channel_block_is_the_step_the_conv_times_take(monkeypatch, block):
+    def fake_time(network, memory_format, device="cpu"):
+        out = network.shape(network.outputs[0]).c
+        return 1e-4 * (-(-out // block) * block) * (1.01 if out % 3 else 1.0)  # a little noise
+
+    monkeypatch.setattr(calibrate, "time_network", fake_time)
+    assert calibrate.channel_block("channels_last") == block

@@ -162,3 +162,18 @@ def test_network_fit_recovers_the_class_parameters_and_the_framework_overhead():
     assert result.network_rms_log_error < 0.02
     assert result.framework_overhead_us == pytest.approx(7.0, abs=0.5)
     assert result.profile.kernel_overhead_us == pytest.approx(7.0, abs=0.5)
+
+
+def test_per_class_fit_recovers_a_time_per_output_position_under_channel_blocks():
+    base = dataclasses.replace(load_profile("local"), channel_block=16)
+    truth = base.with_classes(**{"conv:3x3": ClassParams(0.8, 0.4, 30.0, position_ns=6.0)})
+    by_kind = {}
+    for kind, network in micro_benchmarks():
+        if kind == "conv:3x3":
+            report = analyze(network)
+            by_kind.setdefault(kind, []).append(sample(report, base, predicted_s(sample(report, truth, 1.0), truth)))
+    fitted, errors = fit_per_class(base, by_kind)
+    params = fitted.params("conv:3x3")
+    assert params.position_ns == pytest.approx(6.0, rel=0.05)
+    assert params.compute_efficiency == pytest.approx(0.8, rel=0.03)
+    assert errors["conv:3x3"] < 1e-3

@@ -141,3 +141,17 @@ def test_shape_features_read_the_channels_past_the_vector_width():
     assert features["in_channels_remainder"] == pytest.approx(3 / 11) and features["out_channels_remainder"] == 0
     assert features["in_channels_odd"] == 1.0
     assert shape_features(36, 36, 1, 1)[4:] == pytest.approx((4 / 36, 4 / 36, 0.0))
+
+
+def test_channel_block_and_time_per_position_round_trip_and_are_checked(tmp_path):
+    from archscope.latency.profile import ClassParams, ProfileError, save_profile
+
+    profile = dataclasses.replace(load_profile("titanx").with_classes(conv=ClassParams(0.5, 0.7, 4.0, position_ns=3.5)),
+                                  channel_block=16)
+    path = save_profile(profile, tmp_path / "blocked.toml")
+    assert "channel_block = 16" in path.read_text()
+    assert load_profile(path) == profile
+    with pytest.raises(ProfileError, match="channel_block"):
+        dataclasses.replace(profile, channel_block=0)
+    with pytest.raises(ProfileError, match="position_ns"):
+        ClassParams(0.5, 0.5, 1.0, position_ns=-1.0)
