@@ -188,7 +188,7 @@ def fit_residuals(profile: DeviceProfile, samples_by_kind: dict[str, Sequence[Sa
     for name, samples in grouped.items():
         if len(samples) < MIN_RESIDUAL_SAMPLES:
             continue
-        features = np.array([s.kernels[0].features for s in samples])
+        features = np.array([s.kernels[0].features(profile.cache_bytes) for s in samples])
         target = np.log([s.measured_s / predicted_s(s, plain) for s in samples])
         root = time_weights(np.array([s.measured_s for s in samples]))
         mean = np.average(target, weights=root**2)

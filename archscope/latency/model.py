@@ -53,10 +53,10 @@ class Kernel:
     out_channels: float = 1.0
     positions: float = 1.0  # output positions: batch × height × width
 
-    @property
-    def features(self) -> tuple[float, ...]:
-        """What a learned correction of its time reads (``Residual``)."""
-        return shape_features(self.in_channels, self.out_channels, self.positions, self.traffic_bytes)
+    def features(self, cache_bytes: float) -> tuple[float, ...]:
+        """What a learned correction of its time reads (``Residual``) on a device with
+        that much cache."""
+        return shape_features(self.in_channels, self.out_channels, self.positions, self.traffic_bytes, cache_bytes)
 
 
 @dataclass(frozen=True)
@@ -164,7 +164,7 @@ def kernel_time(kernel: Kernel, profile: DeviceProfile) -> KernelTime:
     memory = kernel.traffic_bytes * profile.seconds_per_byte(kernel.traffic_bytes) / params.memory_efficiency
     overhead = params.overhead_us * 1e-6
     busy = max(compute, memory) if profile.combine is Combine.MAX else compute + memory
-    factor = profile.correction(kernel.latency_class, kernel.features)
+    factor = profile.correction(kernel.latency_class, kernel.features(profile.cache_bytes))
     framework = profile.kernel_overhead_us * 1e-6
     return KernelTime(kernel, compute, memory, factor * overhead + framework, factor * (busy + overhead) + framework)
 

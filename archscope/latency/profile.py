@@ -86,17 +86,23 @@ class ClassParams:
 VECTOR_LANES = 8
 #: what a learned correction reads of a kernel, in this order
 FEATURES = ("log2_in_channels", "log2_out_channels", "log2_positions", "log2_traffic_bytes",
-            "in_channels_remainder", "out_channels_remainder", "in_channels_odd")
+            "in_channels_remainder", "out_channels_remainder", "in_channels_odd", "dram_share")
 
 
-def shape_features(in_channels: float, out_channels: float, positions: float, traffic_bytes: float) -> tuple[float, ...]:
+def shape_features(
+    in_channels: float, out_channels: float, positions: float, traffic_bytes: float, cache_bytes: float
+) -> tuple[float, ...]:
     """A kernel's shape as a learned correction reads it (:data:`FEATURES`): log2 of its
     input and output channels, output positions and bytes moved; the share of its input
-    and output channels past the last multiple of :data:`VECTOR_LANES`; and whether its
-    input channels are odd."""
+    and output channels past the last multiple of :data:`VECTOR_LANES`; whether its input
+    channels are odd; and the share of its traffic that the device's cache cannot hold,
+    1 - cache_bytes / traffic (0 when it fits): the kernels of a network at a large input
+    stream from DRAM in a way that the copies of the bandwidth curve do not show, and
+    log-linear features cannot bend at the cache's edge."""
     logs = tuple(math.log2(max(v, 1.0)) for v in (in_channels, out_channels, positions, traffic_bytes))
     remainders = tuple((c % VECTOR_LANES) / c if c >= 1 else 0.0 for c in (in_channels, out_channels))
-    return (*logs, *remainders, float(in_channels % 2 == 1))
+    dram_share = max(0.0, 1.0 - cache_bytes / traffic_bytes) if traffic_bytes > 0 else 0.0
+    return (*logs, *remainders, float(in_channels % 2 == 1), dram_share)
 
 
 @dataclass(frozen=True)

@@ -104,7 +104,7 @@ def test_a_learned_correction_recovers_what_the_roofline_misses():
     from archscope.latency.profile import Residual
 
     # exp(-0.58) ~ 1/1.5 per doubling of channels
-    slope = Residual((-0.58, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0), (6.0, 6.0, 14.0, 20.0, 0.0, 0.0, 0.0))
+    slope = Residual((-0.58, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0), (6.0, 6.0, 14.0, 20.0, 0.0, 0.0, 0.0, 0.0))
     base, samples = _corrected_samples("norm/activation:relu", slope)
     plain, _ = fit_per_class(base, samples)
     fitted, errors = fit_residuals(plain, samples)
@@ -123,9 +123,9 @@ def test_the_correction_learns_the_cost_of_unaligned_channels():
     from archscope.latency.fit import fit_residuals
     from archscope.latency.profile import Residual
 
-    odd = Residual((0.0,) * 6 + (1.1,), (6.0, 6.0, 14.0, 20.0, 0.0, 0.0, 0.0))  # exp(1.1) ~ 3
+    odd = Residual((0.0,) * 6 + (1.1, 0.0), (6.0, 6.0, 14.0, 20.0, 0.0, 0.0, 0.0, 0.0))  # exp(1.1) ~ 3
     base, samples = _corrected_samples("norm/activation:prelu", odd)
-    assert {s.kernels[0].features[6] for s in samples["norm/activation:prelu"]} == {0.0, 1.0}
+    assert {s.kernels[0].features(base.cache_bytes)[6] for s in samples["norm/activation:prelu"]} == {0.0, 1.0}
     plain, _ = fit_per_class(base, samples)
     fitted, _ = fit_residuals(plain, samples)
     owner = "norm/activation:prelu" if "norm/activation:prelu" in plain.classes else "norm/activation"
@@ -177,3 +177,19 @@ def test_per_class_fit_recovers_a_time_per_output_position_under_channel_blocks(
     assert params.position_ns == pytest.approx(6.0, rel=0.05)
     assert params.compute_efficiency == pytest.approx(0.8, rel=0.03)
     assert errors["conv:3x3"] < 1e-3
+
+
+def test_the_correction_bends_at_the_edge_of_the_cache():
+    """BN kernels timed 2x slower once their traffic outgrows the cache (share beyond it
+    1): the correction's DRAM-share weight learns it, which log sizes alone cannot."""
+    from archscope.latency.fit import fit_residuals
+    from archscope.latency.profile import Residual
+
+    beyond = Residual((0.0,) * 7 + (0.7,), (6.0, 6.0, 14.0, 20.0, 0.0, 0.0, 0.0, 0.0))  # exp(0.7) ~ 2
+    base, samples = _corrected_samples("norm/activation:bn", beyond)
+    shares = [s.kernels[0].features(base.cache_bytes)[7] for s in samples["norm/activation:bn"]]
+    assert min(shares) == 0.0 and max(shares) > 0.5
+    plain, _ = fit_per_class(base, samples)
+    fitted, _ = fit_residuals(plain, samples)
+    owner = "norm/activation:bn" if "norm/activation:bn" in plain.classes else "norm/activation"
+    assert fitted.residuals[owner].weights[7] > 0.3

@@ -95,7 +95,7 @@ def test_a_profile_with_kinds_and_learned_corrections_round_trips(tmp_path):
     base = load_profile("titanx")
     profile = dataclasses.replace(
         base.with_classes(**{"conv:3x3": ClassParams(0.5, 0.7, 4.0)}),
-        residuals={"conv:3x3": Residual((0.1, -0.2, 0.0, 0.3, 0.4, 0.0, 0.2), (4.0, 5.0, 12.0, 20.0, 0.1, 0.1, 0.5))},
+        residuals={"conv:3x3": Residual((0.1, -0.2, 0.0, 0.3, 0.4, 0.0, 0.2, 0.3), (4.0, 5.0, 12.0, 20.0, 0.1, 0.1, 0.5, 0.2))},
         kernel_overhead_us=2.5,
     )
     assert load_profile(save_profile(profile, tmp_path / "kinds.toml")) == profile
@@ -107,7 +107,7 @@ def test_a_kind_without_its_own_parameters_uses_its_op_class():
     profile = load_profile("titanx").with_classes(**{"conv:3x3": ClassParams(0.5, 0.7, 4.0)})
     assert profile.params("conv:3x3").overhead_us == 4.0
     assert profile.params("conv:dilated") == profile.params("conv")
-    corrected = dataclasses.replace(profile, residuals={"conv": Residual((1.0, 0, 0, 0, 0, 0, 0), (4.0, 0, 0, 0, 0, 0, 0))})
+    corrected = dataclasses.replace(profile, residuals={"conv": Residual((1.0, 0, 0, 0, 0, 0, 0, 0), (4.0, 0, 0, 0, 0, 0, 0, 0))})
     assert corrected.correction("conv:dilated", (5.0, 0, 0, 0, 0, 0, 0)) == pytest.approx(math.e)  # the class's correction
     assert corrected.correction("conv:3x3", (5.0, 0, 0, 0, 0, 0, 0)) == 1.0  # its own parameters, no correction of its own
     assert corrected.correction("conv:dilated", (40.0, 0, 0, 0, 0, 0, 0)) == pytest.approx(4.0)  # clipped at x4
@@ -129,18 +129,20 @@ def test_a_pooling_window_without_its_own_parameters_uses_its_pooling_kind_then_
 def test_a_correction_of_an_older_feature_set_asks_for_a_new_calibration():
     from archscope.latency.profile import ProfileError, Residual
 
-    with pytest.raises(ProfileError, match="needs 7 weights.*got 4 and 4: calibrate the profile again"):
-        Residual((1.0, 0, 0, 0), (4.0, 0, 0, 0))
+    with pytest.raises(ProfileError, match="needs 8 weights.*got 7 and 7: calibrate the profile again"):
+        Residual((1.0, 0, 0, 0, 0, 0, 0), (4.0, 0, 0, 0, 0, 0, 0))  # before the DRAM share
 
 
 def test_shape_features_read_the_channels_past_the_vector_width():
     from archscope.latency.profile import FEATURES, shape_features
 
-    features = dict(zip(FEATURES, shape_features(11, 16, 1024, 2**20)))
+    features = dict(zip(FEATURES, shape_features(11, 16, 1024, 2**20, 2**25)))
     assert features["log2_positions"] == 10 and features["log2_traffic_bytes"] == 20
     assert features["in_channels_remainder"] == pytest.approx(3 / 11) and features["out_channels_remainder"] == 0
     assert features["in_channels_odd"] == 1.0
-    assert shape_features(36, 36, 1, 1)[4:] == pytest.approx((4 / 36, 4 / 36, 0.0))
+    assert features["dram_share"] == 0.0  # 1 MiB fits a 32 MiB cache
+    assert shape_features(36, 36, 1, 1, 2**25)[4:] == pytest.approx((4 / 36, 4 / 36, 0.0, 0.0))
+    assert shape_features(64, 64, 2**20, 2**27, 2**25)[-1] == pytest.approx(0.75)  # a quarter fits
 
 
 def test_channel_block_and_time_per_position_round_trip_and_are_checked(tmp_path):
