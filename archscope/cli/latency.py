@@ -275,12 +275,13 @@ def _calibrate_local(out: Path | None, threads: int | None, no_malloc_tuning: bo
                                           calibration=calibration, on_round=on_round)
     path = save_profile(profile, out)
     table = Table(title=f"local profile: {profile.description}", title_justify="left")
-    for column in ("class or kind", "compute eff.", "memory eff.", "overhead us", "RMS log error", "corrected"):
+    for column in ("class or kind", "compute eff.", "memory eff.", "overhead us", "ns per position", "RMS log error",
+                   "corrected"):
         table.add_column(column, justify="left" if column == "class or kind" else "right", no_wrap=column == "class or kind")
     for name, params in profile.classes.items():
         after = errors.get(f"residual.{name}")
         table.add_row(name, f"{params.compute_efficiency:.3f}", f"{params.memory_efficiency:.3f}",
-                      f"{params.overhead_us:.1f}", f"{errors.get(name, float('nan')):.3f}",
+                      f"{params.overhead_us:.1f}", f"{params.position_ns:.2f}", f"{errors.get(name, float('nan')):.3f}",
                       "-" if after is None else f"{after:.3f}")
     Console().print(table)
     if "framework_overhead_us" in profile.fit:
@@ -289,7 +290,7 @@ def _calibrate_local(out: Path | None, threads: int | None, no_malloc_tuning: bo
                         f"ops {profile.kernel_overhead_us:.1f} us per kernel; learned corrections for "
                         f"{len(profile.residuals)} kernel kinds", highlight=False)
     Console().print(f"peak {profile.peak_macs_per_s / 1e9:.1f} GMAC/s, DRAM {profile.dram_bytes_per_s / 1e9:.1f} GB/s, "
-                    f"{_memory(profile)}; wrote {path}",
+                    f"{_memory(profile)}, convs computed {profile.channel_block} output channels at a time; wrote {path}",
                     highlight=False)
 
 

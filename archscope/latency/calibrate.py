@@ -20,10 +20,11 @@
    finds its data in cache; in a network it often does not). These samples join the
    micro-benchmarks of their kind.
 4. The fit (``fit.fit_with_networks``): each op class's compute efficiency, memory
-   efficiency, overhead and time per output position by least squares on log time over all its samples, then each
-   kind with enough samples its own; then per kind a learned correction of what the
-   roofline leaves (``fit.fit_residuals``: ridge regression of the log ratio on the
-   kernel's shape, ``profile.FEATURES``). What the whole networks take beyond the sum of
+   efficiency, overhead and time per output position by least squares on log time over
+   all its samples, then each kind with enough samples its own; then per kind a learned
+   correction of what the roofline leaves (``fit.fit_residuals``: ridge regression of the
+   log ratio on the kernel's shape and the share of its traffic beyond the cache,
+   ``profile.FEATURES``). What the whole networks take beyond the sum of
    their ops' timed times (the framework's work between ops: allocation, freeing, the
    graph walk) becomes a per-kernel overhead: the median over the networks of
    (whole pass - its timed ops) / kernels.

@@ -126,9 +126,9 @@ def _arrays(samples: Sequence[Sample], profile: DeviceProfile) -> tuple[np.ndarr
 
 
 def _fit_class(profile: DeviceProfile, name: str, samples: Sequence[Sample]) -> tuple[DeviceProfile, float]:
-    """One class's (or kind's) parameters (:data:`BOUNDS`) fitted to its single-kernel samples (log
-    error, weighted by :func:`time_weights`), the roofline vectorised over them; returns
-    the profile and the (unweighted) RMS log error."""
+    """One class's (or kind's) parameters (:data:`BOUNDS`) fitted to its single-kernel
+    samples (log error, weighted by :func:`time_weights`), the roofline vectorised over
+    them; returns the profile and the (unweighted) RMS log error."""
     work, positions, traffic, per_byte = _arrays(samples, profile)
     measured = np.array([s.measured_s for s in samples])
     target, weight = np.log(measured), time_weights(measured)

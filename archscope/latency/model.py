@@ -4,9 +4,9 @@ A network runs as a sequence of kernels (one per op, or fused groups under the p
 fusion rule). Each kernel takes
 
     compute = (macs + vector_ops) · blocking / (peak_macs_per_s · compute_efficiency)
-              blocking: for convs computed in blocks of ``channel_block`` output channels,
-              (output channels rounded up to a whole block) / output channels
-              + positions · position_ns    (the loop over output pixels)
+              + positions · position_ns                  (the loop over output pixels)
+              blocking: for the conv kinds computed in blocks of ``channel_block``
+              output channels, (output channels rounded up to a block) / output channels
     memory  = traffic · seconds_per_byte(traffic) / memory_efficiency
               seconds_per_byte: the device's measured copy rate for that many bytes
               (profile.bandwidth_curve, a calibrated CPU's cache levels and DRAM), or
