@@ -182,7 +182,7 @@ def calibrate(
     from_csv: Annotated[Optional[Path], typer.Option("--from", help="fit to measured networks (CSV: family, hyper-parameters, fps or latency_ms)")] = None,
     device: Annotated[str, typer.Option("--device", help="profile to calibrate (with --from: the one to fit)")] = "local",
     out: Annotated[Optional[Path], typer.Option("--out", help="where to write the profile (default: your config folder)")] = None,
-    free: Annotated[str, typer.Option("--free", help="with --from: the device-wide parameters to fit")] = "compute_efficiency,memory_efficiency,overhead_us",
+    free: Annotated[Optional[str], typer.Option("--free", help="with --from: the device-wide parameters to fit, comma-separated (default: compute_efficiency, memory_efficiency, overhead_us)")] = None,
     threads: Annotated[Optional[int], typer.Option("--threads", min=1, help="CPU threads for local calibration")] = None,
     networks: Annotated[Optional[int], typer.Option("--networks", min=0, help="local: calibration networks whose ops are timed in context (0: none; default three per family)")] = None,
     families: Annotated[Optional[str], typer.Option("--families", help="local: families the calibration networks are drawn from (default: every registered family)")] = None,
@@ -190,14 +190,14 @@ def calibrate(
 ) -> None:
     """Fit a device profile: the local machine from op micro-benchmarks, or any device
     from measured networks (--from FILE.csv --device NAME)."""
-    from archscope.latency.fit import BOUNDS, fit_device_wide, predicted_s, sample
+    from archscope.latency.fit import BOUNDS, DEVICE_WIDE, fit_device_wide, predicted_s, sample
     from archscope.latency.profile import save_profile
 
     if from_csv is None:
         if device != "local":
             raise typer.BadParameter("micro-benchmarks calibrate this machine only: use --device local, or --from FILE.csv", param_hint="'--device'")
         return _calibrate_local(out, threads, no_malloc_tuning, _calibration_set(networks, families))
-    names = [n.strip() for n in free.split(",") if n.strip()]
+    names = list(DEVICE_WIDE) if free is None else [n.strip() for n in free.split(",") if n.strip()]
     bad = [n for n in names if n not in BOUNDS]
     if bad or not names:
         raise typer.BadParameter(f"{free!r}: choose from {', '.join(BOUNDS)}", param_hint="'--free'")

@@ -140,7 +140,7 @@ def _fit_class(profile: DeviceProfile, name: str, samples: Sequence[Sample]) -> 
     def seconds(values: np.ndarray) -> np.ndarray:
         p = dict(zip(names, values))
         compute = work / (profile.peak_macs_per_s * p.get("compute_efficiency", start_params.compute_efficiency))
-        compute = compute + positions * p.get("position_ns", start_params.position_ns) * 1e-9
+        compute = compute + positions * p["position_ns"] * 1e-9
         memory = traffic * per_byte / p["memory_efficiency"]
         return combine(compute, memory) + p["overhead_us"] * 1e-6
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import os
 import tomllib
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import MISSING, dataclass, field, fields, replace
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
@@ -309,24 +309,28 @@ def _value(value: Any) -> str:
     return f'"{text}"'
 
 
+def _set_fields(obj: Any) -> list[str]:
+    """A dataclass's fields whose values differ from their defaults (every field without one)."""
+    return [f.name for f in fields(obj)
+            if (f.default is MISSING and f.default_factory is MISSING)
+            or getattr(obj, f.name) != (f.default if f.default is not MISSING else f.default_factory())]
+
+
 def _to_toml(profile: DeviceProfile) -> str:
     # tomllib reads TOML but the standard library cannot write it; profiles are flat
-    # enough that a few lines do (tables: classes.*, sources, fit)
-    data = asdict(profile)
+    # enough that a few lines do (tables: classes.*, residuals.*, sources, fit). Fields at
+    # their defaults are left out: a profile that does not use a term (no bandwidth curve,
+    # no time per position) reads as one written before the term existed
     lines = []
-    for key, value in data.items():
-        if key in ("classes", "sources", "fit", "residuals") or value is None:
-            continue
-        if (key in ("kernel_overhead_us", "bandwidth_curve") and not value) or (key == "channel_block" and value == 1):
-            continue  # the defaults: a profile written before these existed reads the same
-        lines.append(f"{key} = {_value(getattr(profile, key))}")
+    for key in _set_fields(profile):
+        if key not in ("classes", "sources", "fit", "residuals"):
+            lines.append(f"{key} = {_value(getattr(profile, key))}")
     for table in ("classes", "residuals"):
-        for name, params in data[table].items():
+        for name, params in getattr(profile, table).items():
             lines.append(f'\n[{table}."{name}"]')
-            # a term a profile does not use (no time per position) is left out
-            lines.extend(f"{k} = {_value(v)}" for k, v in params.items() if not (k == "position_ns" and v == 0))
+            lines.extend(f"{k} = {_value(getattr(params, k))}" for k in _set_fields(params))
     for table in ("sources", "fit"):
-        if data[table]:
+        if getattr(profile, table):
             lines.append(f"\n[{table}]")
-            lines.extend(f'"{k}" = {_value(v)}' for k, v in data[table].items())
+            lines.extend(f'"{k}" = {_value(v)}' for k, v in getattr(profile, table).items())
     return "\n".join(lines) + "\n"
